@@ -1,0 +1,1 @@
+"""The ``ladder`` command. One module per group of subcommands, each exporting ``COMMANDS``."""

@@ -1,0 +1,191 @@
+"""The validated config file: tiers, routing rules, tenants, model servers.
+
+A tier is configuration, not code. The file is YAML; a wrong file fails at
+start-up with the offending key and the reason (``ConfigError``). Relative
+model paths resolve against the settings' ``models_dir``; ``${VAR}`` in a
+string is taken from the environment so that secrets stay out of the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ladder.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Prices(_Strict):
+    """Remote tiers pay per token; local tiers pay for the machine's time."""
+
+    input_per_1m: Decimal = Decimal(0)
+    output_per_1m: Decimal = Decimal(0)
+    machine_per_hour: Decimal = Decimal(0)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, compute_seconds: float) -> Decimal:
+        per_token = (self.input_per_1m * prompt_tokens + self.output_per_1m * completion_tokens) / Decimal(1_000_000)
+        # Seconds arrive as a float from the clock; round to the microsecond before money is involved.
+        seconds = Decimal(str(round(compute_seconds, 6)))
+        return (per_token + self.machine_per_hour * seconds / Decimal(3600)).quantize(Decimal("0.0000000001"))
+
+
+class Tier(_Strict):
+    name: str
+    provider: Literal["llama_cpp", "openai", "replay", "instant"]
+    model: str
+    prices: Prices = Prices()
+    threshold: float = Field(0.5, ge=0.0, le=1.0, description="accept when confidence >= threshold")
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0)
+    concurrency: int = Field(1, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict, description="provider-specific settings")
+
+
+class Rule(_Strict):
+    """A job matching every given condition starts on ``tier``."""
+
+    name: str
+    tier: int = Field(ge=1)
+    keywords: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    tasks: list[str] = Field(default_factory=list)
+    min_chars: int | None = Field(None, ge=0)
+    max_chars: int | None = Field(None, ge=0)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> "Rule":
+        if not (self.keywords or self.regex or self.tasks or self.min_chars is not None or self.max_chars is not None):
+            raise ValueError(f"rule {self.name!r} has no condition (keywords, regex, tasks, min_chars, max_chars)")
+        return self
+
+
+class Routing(_Strict):
+    default_tier: int = Field(1, ge=1)
+    rules: list[Rule] = Field(default_factory=list)
+    router: Literal["rules", "learned"] = "rules"
+    router_path: Path | None = None
+
+
+class Tenant(_Strict):
+    allowed_tiers: list[int] | None = None
+    budget_usd: Decimal | None = Field(None, ge=0)
+
+
+class ModelServer(_Strict):
+    """An OpenAI-compatible llama.cpp server the embedded stack starts on loopback."""
+
+    name: str
+    model_path: Path
+    port: int = Field(ge=1, le=65535)
+    host: str = "127.0.0.1"
+    n_ctx: int = 2048
+    n_threads: int = 1
+
+
+class Limits(_Strict):
+    max_prompt_chars: int = Field(16_000, gt=0)
+    default_max_tokens: int = Field(128, gt=0)
+    max_max_tokens: int = Field(4096, gt=0)
+
+
+class LadderConfig(_Strict):
+    tiers: list[Tier] = Field(min_length=1)
+    routing: Routing = Routing()
+    tenants: dict[str, Tenant] = Field(default_factory=dict)
+    model_servers: list[ModelServer] = Field(default_factory=list)
+    limits: Limits = Limits()
+
+    @model_validator(mode="after")
+    def _tiers_referenced_exist(self) -> "LadderConfig":
+        top = len(self.tiers)
+        if self.routing.default_tier > top:
+            raise ValueError(f"routing.default_tier is {self.routing.default_tier} but only {top} tiers are configured")
+        for rule in self.routing.rules:
+            if rule.tier > top:
+                raise ValueError(f"routing rule {rule.name!r} sends jobs to tier {rule.tier}; only {top} tiers exist")
+        for name, tenant in self.tenants.items():
+            for t in tenant.allowed_tiers or []:
+                if not 1 <= t <= top:
+                    raise ValueError(f"tenant {name!r} allows tier {t}; only tiers 1..{top} exist")
+        return self
+
+    @property
+    def top_tier(self) -> int:
+        return len(self.tiers)
+
+    def tier(self, number: int) -> Tier:
+        """Tiers are numbered from 1 (the cheapest) in file order."""
+        if not 1 <= number <= self.top_tier:
+            raise ConfigError(f"tier {number} is not configured (tiers 1..{self.top_tier})")
+        return self.tiers[number - 1]
+
+
+_ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    return value
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> LadderConfig:
+    try:
+        return LadderConfig.model_validate(_expand_env(raw))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_config(path: Path | str) -> LadderConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}. Set LADDER_CONFIG to a readable file.") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a 'tiers' list at the top")
+    return parse_config(raw, str(path))
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, mtime: float) -> LadderConfig:
+    return load_config(path)
+
+
+def get_config() -> LadderConfig:
+    """The config named by the settings, parsed once per process (re-read if the file changes)."""
+    from ladder.settings import get_settings
+
+    path = get_settings().config
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return _cached(str(path), mtime)

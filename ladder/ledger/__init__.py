@@ -1,0 +1,1 @@
+"""The Postgres ledger: schema (``schema``), per-process engine (``db``)."""

@@ -1,0 +1,69 @@
+"""The Celery app: queues ``route`` and ``tier1``…``tierN``, reliable delivery.
+
+Nothing connects at import: the broker URL is read from the settings when
+Celery first configures the app. Per-process resources (the ledger engine,
+the tier's model) are created in ``worker_process_init``, after fork.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, signals
+from kombu import Queue
+
+app = Celery("ladder", include=["worker.route.task", "worker.tier.task"])
+
+ROUTE_QUEUE = "route"
+ROUTE_TASK = "ladder.route"
+TIER_TASK = "ladder.tier"
+
+
+def tier_queue(tier: int) -> str:
+    return f"tier{tier}"
+
+
+@app.on_configure.connect
+def _configure(sender: Celery, **_: object) -> None:
+    from ladder.config import get_config
+    from ladder.settings import get_settings
+
+    settings = get_settings()
+    config = get_config()
+    broker_url, _ = settings.require_urls()
+    longest_call = max(t.timeout_s * (t.max_retries + 1) for t in config.tiers)
+    sender.conf.update(
+        broker_url=broker_url,
+        task_queues=[Queue(ROUTE_QUEUE)] + [Queue(tier_queue(n)) for n in range(1, config.top_tier + 1)],
+        task_default_queue=ROUTE_QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # A job is acknowledged only after its attempt is in the ledger; a worker
+        # killed mid-call leaves the message to be redelivered, and the attempt's
+        # unique key keeps the redelivery from charging twice.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=int(os.environ.get("LADDER_PREFETCH", "1")),
+        broker_transport_options={"visibility_timeout": int(max(3600, longest_call * 2))},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+
+
+@signals.worker_process_init.connect
+def _after_fork(**_: object) -> None:
+    from ladder.ledger.db import dispose_engine
+    from worker.tier.runtime import load_tier_provider
+
+    dispose_engine()
+    load_tier_provider()
+
+
+@signals.worker_process_shutdown.connect
+def _before_exit(**_: object) -> None:
+    from worker.tier.runtime import close_tier_provider
+
+    close_tier_provider()

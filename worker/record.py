@@ -1,0 +1,119 @@
+"""Record: every ledger write of the worker side, one transaction per step.
+
+The attempt row is the unit of truth. It is inserted with its unique key
+(job, tier, try) and ``ON CONFLICT DO NOTHING``, and the job's running total
+is only incremented when the insert happened, so a redelivered task can
+never charge twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from ladder.ledger.db import get_engine
+from ladder.ledger.schema import JobStatus, Outcome, attempts, jobs
+from worker.decide import Accept, Decision, Escalate, GiveUp
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    custom_id: str
+    tenant: str
+    prompt: str
+    max_tokens: int
+    task: str | None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    job_id: int
+    tier: int
+    try_no: int
+    model: str
+    provider: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    latency_ms: float = 0.0
+    confidence: float | None = None
+    error: str | None = None
+    output: str | None = None
+
+
+def set_start_tier(job_id: int, tier: int, reason: str) -> bool:
+    """Route step: queued → routed at ``tier``. False when the job was routed already."""
+    with get_engine().begin() as conn:
+        result = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.ROUTED.value, start_tier=tier, current_tier=tier, route_reason=reason, updated_at=func.now())
+        )
+    return result.rowcount == 1
+
+
+def load_route_inputs(job_id: int):
+    with get_engine().connect() as conn:
+        return conn.execute(
+            select(jobs.c.prompt, jobs.c.task, jobs.c.tenant, jobs.c.status, jobs.c.current_tier).where(jobs.c.id == job_id)
+        ).first()
+
+
+def claim(job_id: int, tier: int) -> ClaimedJob | None:
+    """Mark the job running at ``tier``; None when it is final or has moved on."""
+    with get_engine().begin() as conn:
+        row = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.current_tier == tier, jobs.c.status.notin_(JobStatus.final()))
+            .values(status=JobStatus.RUNNING.value, updated_at=func.now())
+            .returning(jobs.c.id, jobs.c.custom_id, jobs.c.tenant, jobs.c.prompt, jobs.c.max_tokens, jobs.c.task)
+        ).first()
+    return ClaimedJob(*row) if row else None
+
+
+def recorded_outcome(job_id: int, tier: int, try_no: int) -> str | None:
+    with get_engine().connect() as conn:
+        return conn.execute(
+            select(attempts.c.outcome).where(attempts.c.job_id == job_id, attempts.c.tier == tier, attempts.c.try_no == try_no)
+        ).scalar()
+
+
+def _outcome(decision: Decision | None) -> str:
+    if isinstance(decision, Accept) or (isinstance(decision, GiveUp) and decision.keep_answer):
+        return Outcome.ACCEPTED.value
+    if isinstance(decision, Escalate):
+        return Outcome.ESCALATED.value
+    return Outcome.FAILED.value
+
+
+def record_attempt(attempt: AttemptRecord, decision: Decision | None) -> bool:
+    """Write the attempt and move the job as ``decision`` says, atomically.
+
+    ``decision`` None records a failed try that will be retried: the job stays
+    where it is. Returns False when this (job, tier, try) was recorded before.
+    """
+    reason = decision.reason if isinstance(decision, (Escalate, GiveUp)) else None
+    with get_engine().begin() as conn:
+        inserted = conn.execute(
+            insert(attempts)
+            .values(**attempt.__dict__, outcome=_outcome(decision), reason=reason)
+            .on_conflict_do_nothing(constraint="uq_attempts_job_tier_try")
+            .returning(attempts.c.id)
+        ).first()
+        if inserted is None:
+            return False
+        values: dict = {"total_cost_usd": jobs.c.total_cost_usd + attempt.cost_usd, "updated_at": func.now()}
+        if isinstance(decision, Accept) or (isinstance(decision, GiveUp) and decision.keep_answer):
+            values |= dict(status=JobStatus.DONE.value, final_tier=attempt.tier, output=attempt.output,
+                           confidence=attempt.confidence, finished_at=func.now(), error=None)
+        elif isinstance(decision, Escalate):
+            values |= dict(status=JobStatus.ROUTED.value, current_tier=decision.to_tier)
+        elif isinstance(decision, GiveUp):
+            values |= dict(status=JobStatus.FAILED.value, final_tier=attempt.tier, error=attempt.error,
+                           finished_at=func.now())
+        conn.execute(update(jobs).where(jobs.c.id == attempt.job_id).values(**values))
+    return True

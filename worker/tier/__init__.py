@@ -1,0 +1,1 @@
+"""Tier: one model call per task, on the tier's own queue."""
