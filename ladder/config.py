@@ -108,9 +108,26 @@ class Limits(_Strict):
     max_max_tokens: int = Field(4096, gt=0)
 
 
+class Health(_Strict):
+    """Circuit breaking per tier (state in Redis, shared by every worker)."""
+
+    failure_threshold: int = Field(5, ge=1, description="consecutive failures that open the circuit")
+    cooldown_s: float = Field(30.0, gt=0, description="how long an open circuit waits before a half-open probe")
+    on_top_down: Literal["degrade", "wait"] = "degrade"
+
+
+class Sweeper(_Strict):
+    """Finds jobs whose state has not moved for too long and re-enqueues them from Postgres."""
+
+    interval_s: float = Field(30.0, gt=0)
+    stale_after_s: float = Field(120.0, gt=0)
+
+
 class LadderConfig(_Strict):
     tiers: list[Tier] = Field(min_length=1)
     routing: Routing = Routing()
+    health: Health = Health()
+    sweeper: Sweeper = Sweeper()
     tenants: dict[str, Tenant] = Field(default_factory=dict)
     model_servers: list[ModelServer] = Field(default_factory=list)
     limits: Limits = Limits()

@@ -18,7 +18,8 @@ from ladder.config import LadderConfig
 from ladder.errors import InputError
 from ladder.ledger.db import get_engine
 from ladder.ledger.schema import batches, jobs
-from producer.parse import JobSpec, LineError, open_batch_file, parse_lines
+from producer.formats import parse_any
+from producer.parse import JobSpec, LineError
 
 COPY_COLUMNS = ("batch_id", "custom_id", "tenant", "line_no", "task", "prompt", "max_tokens", "metadata")
 
@@ -84,9 +85,10 @@ def enqueue_batch(batch_id: int) -> int:
     return sent
 
 
-def submit_file(path: Path, config: LadderConfig, *, tenant: str, name: str | None = None) -> Submitted:
+def submit_file(path: Path, config: LadderConfig, *, tenant: str, name: str | None = None, fmt: str | None = None) -> Submitted:
+    """Parse ``path`` (format ``fmt``, or detected: see ``producer.formats``), store it, enqueue it."""
     check_tenant(config, tenant)
-    items = parse_lines(open_batch_file(path), config.limits)
-    submitted = write_batch(items, name=name or Path(path).stem, tenant=tenant, input_format="ladder", source=str(path))
+    input_format, items = parse_any(path, config.limits, fmt)
+    submitted = write_batch(items, name=name or Path(path).stem, tenant=tenant, input_format=input_format, source=str(path))
     enqueue_batch(submitted.batch_id)
     return submitted

@@ -116,3 +116,23 @@ def ledger(database_url):
         conn.execute(text("truncate batches, jobs, attempts restart identity cascade"))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture()
+def ladder_env(monkeypatch, database_url, redis_url):
+    """Point this process's settings at the test services; returns a setter for the config path."""
+    from ladder.ledger.db import dispose_engine
+    from ladder.settings import get_settings
+
+    monkeypatch.setenv("LADDER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LADDER_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    dispose_engine()
+
+    def use_config(path):
+        monkeypatch.setenv("LADDER_CONFIG", str(path))
+        get_settings.cache_clear()
+
+    yield use_config
+    get_settings.cache_clear()
+    dispose_engine()

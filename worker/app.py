@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from celery import Celery, signals
-from kombu import Queue
+from kombu import Exchange, Queue
 
-app = Celery("ladder", include=["worker.route.task", "worker.tier.task"])
+app = Celery("ladder", include=["worker.route.task", "worker.tier.task", "worker.sweep"])
 
 ROUTE_QUEUE = "route"
 ROUTE_TASK = "ladder.route"
@@ -21,6 +21,10 @@ TIER_TASK = "ladder.tier"
 
 def tier_queue(tier: int) -> str:
     return f"tier{tier}"
+
+
+def _queue(name: str) -> Queue:
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)
 
 
 @app.on_configure.connect
@@ -34,7 +38,7 @@ def _configure(sender: Celery, **_: object) -> None:
     longest_call = max(t.timeout_s * (t.max_retries + 1) for t in config.tiers)
     sender.conf.update(
         broker_url=broker_url,
-        task_queues=[Queue(ROUTE_QUEUE)] + [Queue(tier_queue(n)) for n in range(1, config.top_tier + 1)],
+        task_queues=[_queue(ROUTE_QUEUE)] + [_queue(tier_queue(n)) for n in range(1, config.top_tier + 1)],
         task_default_queue=ROUTE_QUEUE,
         task_serializer="json",
         accept_content=["json"],
@@ -50,6 +54,9 @@ def _configure(sender: Celery, **_: object) -> None:
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
+        beat_schedule={
+            "sweep": {"task": "ladder.sweep", "schedule": config.sweeper.interval_s, "options": {"queue": ROUTE_QUEUE}},
+        },
     )
 
 

@@ -27,6 +27,7 @@ class ClaimedJob:
     prompt: str
     max_tokens: int
     task: str | None
+    degraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def claim(job_id: int, tier: int) -> ClaimedJob | None:
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.current_tier == tier, jobs.c.status.notin_(JobStatus.final()))
             .values(status=JobStatus.RUNNING.value, updated_at=func.now())
-            .returning(jobs.c.id, jobs.c.custom_id, jobs.c.tenant, jobs.c.prompt, jobs.c.max_tokens, jobs.c.task)
+            .returning(jobs.c.id, jobs.c.custom_id, jobs.c.tenant, jobs.c.prompt, jobs.c.max_tokens, jobs.c.task,
+                       jobs.c.degraded)
         ).first()
     return ClaimedJob(*row) if row else None
 
@@ -90,11 +92,13 @@ def _outcome(decision: Decision | None) -> str:
     return Outcome.FAILED.value
 
 
-def record_attempt(attempt: AttemptRecord, decision: Decision | None) -> bool:
+def record_attempt(attempt: AttemptRecord, decision: Decision | None, *, degraded: bool = False,
+                   budgeted: bool = False) -> bool:
     """Write the attempt and move the job as ``decision`` says, atomically.
 
     ``decision`` None records a failed try that will be retried: the job stays
-    where it is. Returns False when this (job, tier, try) was recorded before.
+    where it is. ``budgeted`` settles the call's budget reservation in the same
+    transaction. Returns False when this (job, tier, try) was recorded before.
     """
     reason = decision.reason if isinstance(decision, (Escalate, GiveUp)) else None
     with get_engine().begin() as conn:
@@ -106,7 +110,13 @@ def record_attempt(attempt: AttemptRecord, decision: Decision | None) -> bool:
         ).first()
         if inserted is None:
             return False
+        if budgeted:
+            from worker.budget import settle
+
+            settle(conn, attempt.job_id, attempt.tier, attempt.try_no, attempt.cost_usd)
         values: dict = {"total_cost_usd": jobs.c.total_cost_usd + attempt.cost_usd, "updated_at": func.now()}
+        if degraded:
+            values |= dict(degraded=True, stop_reason="degraded: no healthy tier above")
         if isinstance(decision, Accept) or (isinstance(decision, GiveUp) and decision.keep_answer):
             values |= dict(status=JobStatus.DONE.value, final_tier=attempt.tier, output=attempt.output,
                            confidence=attempt.confidence, finished_at=func.now(), error=None)
@@ -117,3 +127,44 @@ def record_attempt(attempt: AttemptRecord, decision: Decision | None) -> bool:
                            finished_at=func.now())
         conn.execute(update(jobs).where(jobs.c.id == attempt.job_id).values(**values))
     return True
+
+
+def stop_job(job_id: int, *, reason: str, degraded: bool = False) -> None:
+    """End a job without a new call (budget exhausted): its best answer so far stands.
+
+    The job is done with the last escalated attempt's answer when there is one,
+    failed otherwise; ``stop_reason`` says why either way.
+    """
+    with get_engine().begin() as conn:
+        last = conn.execute(
+            select(attempts.c.tier, attempts.c.output, attempts.c.confidence)
+            .where(attempts.c.job_id == job_id, attempts.c.output.is_not(None))
+            .order_by(attempts.c.tier.desc(), attempts.c.try_no.desc())
+            .limit(1)
+        ).first()
+        values: dict = dict(stop_reason=reason, degraded=degraded, finished_at=func.now(), updated_at=func.now())
+        if last is not None:
+            values |= dict(status=JobStatus.DONE.value, final_tier=last.tier, output=last.output, confidence=last.confidence)
+        else:
+            values |= dict(status=JobStatus.FAILED.value, error=reason)
+        conn.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.status.notin_(JobStatus.final())).values(**values))
+
+
+def move_job(job_id: int, from_tier: int, to_tier: int, *, degraded: bool = False) -> bool:
+    """Hand a job to another tier without a call (degrading below a dead top tier)."""
+    values: dict = dict(status=JobStatus.ROUTED.value, current_tier=to_tier, updated_at=func.now())
+    if degraded:
+        values |= dict(degraded=True, stop_reason="degraded: no healthy tier above")
+    with get_engine().begin() as conn:
+        return conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.current_tier == from_tier, jobs.c.status.notin_(JobStatus.final()))
+            .values(**values)
+        ).rowcount == 1
+
+
+def answer_and_tried_tiers(job_id: int) -> tuple[bool, set[int]]:
+    """Whether the job already has an answer, and the tiers it has attempts on."""
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(attempts.c.tier, attempts.c.output).where(attempts.c.job_id == job_id)).all()
+    return any(r.output is not None for r in rows), {r.tier for r in rows}

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ladder.cli import evaluate, pipeline, report, stack
+from ladder.cli import evaluate, operate, pipeline, report, stack
 from ladder.errors import LadderError
 
 
@@ -22,6 +22,27 @@ class _Group(click.Group):
         except LadderError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(2)
+        except Exception as exc:  # services that are down get a message, not a traceback
+            message = unreachable_service_message(exc)
+            if message is None:
+                raise
+            click.secho(f"error: {message}", fg="red", err=True)
+            sys.exit(3)
+
+
+def unreachable_service_message(exc: Exception) -> str | None:
+    from sqlalchemy.exc import OperationalError as DatabaseDown
+
+    if isinstance(exc, DatabaseDown):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return (f"cannot reach the ledger database ({reason}). Is PostgreSQL running and LADDER_DATABASE_URL right? "
+                "`ladder up` starts an embedded one.")
+    import kombu.exceptions
+    import redis.exceptions
+
+    if isinstance(exc, (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError)):
+        return f"cannot reach Redis ({exc}). Is it running and LADDER_REDIS_URL right? `ladder up` starts an embedded one."
+    return None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +51,10 @@ def cli() -> None:
     """Ladder: cascade bulk LLM jobs through four tiers, and prove the saving."""
 
 
-for module in (pipeline, stack, report, evaluate):
+for module in (pipeline, operate, stack, report, evaluate):
     for command in module.COMMANDS:
         cli.add_command(command)
+
+
+if __name__ == "__main__":
+    cli()

@@ -27,23 +27,33 @@ def run_migrations(url: str | None = None, revision: str = "head") -> None:
 @click.command()
 def migrate() -> None:
     """Create or upgrade the ledger schema (alembic upgrade head)."""
+    run_migrations()
+    sync_config_to_ledger()
+    click.echo("ledger is at the latest schema; tiers and budgets synced from the config")
+
+
+def sync_config_to_ledger() -> None:
+    """Copy the config's tiers (prices) and tenant budgets into the ledger."""
     from ladder.config import get_config
     from ladder.ledger.db import get_engine
     from ladder.ledger.tiers import sync_tiers
+    from worker.budget import sync_budgets
 
-    run_migrations()
+    config = get_config()
     with get_engine().begin() as conn:
-        sync_tiers(conn, get_config())
-    click.echo("ledger is at the latest schema; tiers synced from the config")
+        sync_tiers(conn, config)
+        sync_budgets(conn, config)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--tenant", default="default", show_default=True)
 @click.option("--name", help="batch name (default: the file name)")
+@click.option("--format", "fmt", type=click.Choice(["ladder", "openai", "csv"]), default=None,
+              help="input format (default: detected: .csv or a CSV header → csv; JSONL whose first object has body and method → openai; else ladder)")
 @click.option("--wait", is_flag=True, help="show a progress bar until every job is final, then a summary")
 @click.option("--timeout", type=float, default=None, help="with --wait: give up waiting after this many seconds")
-def submit(file: Path, tenant: str, name: str | None, wait: bool, timeout: float | None) -> None:
+def submit(file: Path, tenant: str, name: str | None, fmt: str | None, wait: bool, timeout: float | None) -> None:
     """Submit a batch file; prints the batch id."""
     from rich.console import Console
 
@@ -51,7 +61,7 @@ def submit(file: Path, tenant: str, name: str | None, wait: bool, timeout: float
     from producer.submit import submit_file
 
     err = Console(stderr=True)
-    submitted = submit_file(file, get_config(), tenant=tenant, name=name)
+    submitted = submit_file(file, get_config(), tenant=tenant, name=name, fmt=fmt)
     for problem in submitted.errors[:50]:
         err.print(f"[yellow]skipped[/] {file}: {problem}")
     if len(submitted.errors) > 50:
@@ -103,22 +113,37 @@ def status(batch: int, tenant: str | None, as_json: bool) -> None:
 @click.command()
 @click.argument("batch", type=int)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="file to write (default: stdout)")
+@click.option("--errors", "errors_file", type=click.Path(path_type=Path), default=None,
+              help="OpenAI-format batches: file for the requests without an answer "
+                   "(default: OUTPUT's name with .errors.jsonl, or batch-BATCH.errors.jsonl)")
 @click.option("--tenant", default=None, help="only export if the batch belongs to this tenant")
-def export(batch: int, output: Path | None, tenant: str | None) -> None:
-    """A batch's results as JSONL: one line per job."""
-    from ladder.ledger.db import get_engine
-    from ladder.ledger.queries import export_rows
+def export(batch: int, output: Path | None, errors_file: Path | None, tenant: str | None) -> None:
+    """A batch's results as JSONL: one line per job.
 
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
-    count = 0
-    try:
-        with get_engine().connect() as conn:
-            for row in export_rows(conn, batch, tenant):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-    finally:
-        if output:
-            out.close()
+    A batch submitted in the OpenAI Batch format is exported in that API's
+    output format, with the failed requests in a separate error file.
+    """
+    from contextlib import ExitStack
+
+    from ladder.ledger.db import get_engine
+    from ladder.ledger.queries import batch_status, export_rows
+
+    with get_engine().connect() as conn, ExitStack() as files:
+        # The tenant check comes first, so nothing is written for someone else's batch.
+        input_format = batch_status(conn, batch, tenant).input_format
+        out = files.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
+        if input_format == "openai":
+            from ladder.ledger.export_openai import default_errors_path, write_openai_export
+
+            errors_file = errors_file or default_errors_path(output, batch)
+            errors = files.enter_context(errors_file.open("w", encoding="utf-8"))
+            answered, unanswered = write_openai_export(conn, batch, tenant, out, errors)
+            click.echo(f"wrote {answered} results to {output or 'stdout'} and {unanswered} errors to {errors_file}", err=True)
+            return
+        count = 0
+        for row in export_rows(conn, batch, tenant):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
     if output:
         click.echo(f"wrote {count} results to {output}", err=True)
 
@@ -130,7 +155,9 @@ def export(batch: int, output: Path | None, tenant: str | None) -> None:
 @click.option("--pool", default="prefork", show_default=True)
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("-n", "--hostname", default=None)
-def worker(tiers: tuple[int, ...], route: bool, concurrency: int | None, pool: str, loglevel: str, hostname: str | None) -> None:
+@click.option("--beat", is_flag=True, help="also run Celery beat (the periodic sweeper); run exactly one of these")
+def worker(tiers: tuple[int, ...], route: bool, concurrency: int | None, pool: str, loglevel: str, hostname: str | None,
+           beat: bool) -> None:
     """A Celery worker on a tier's queue (or on the route queue)."""
     from ladder.config import get_config
     from worker.app import ROUTE_QUEUE, app, tier_queue
@@ -145,8 +172,16 @@ def worker(tiers: tuple[int, ...], route: bool, concurrency: int | None, pool: s
     if concurrency is None:
         concurrency = max([config.tier(t).concurrency for t in tiers] or [2])
     name = hostname or f"{'-'.join(queues)}@%h"
-    app.worker_main(["worker", "-Q", ",".join(queues), "-c", str(concurrency), "-P", pool, "-n", name,
-                     "--loglevel", loglevel, "--without-mingle", "--without-gossip"])
+    sync_config_to_ledger()
+    argv = ["worker", "-Q", ",".join(queues), "-c", str(concurrency), "-P", pool, "-n", name,
+            "--loglevel", loglevel, "--without-mingle", "--without-gossip"]
+    if beat:
+        from ladder.settings import get_settings
+
+        schedule = get_settings().home / "celerybeat-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        argv += ["-B", "-s", str(schedule)]
+    app.worker_main(argv)
 
 
 @click.command()

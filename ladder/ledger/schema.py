@@ -88,6 +88,8 @@ jobs = Table(
     Column("confidence", Float),
     Column("total_cost_usd", MONEY, nullable=False, server_default="0"),
     Column("error", Text),
+    Column("degraded", Boolean, nullable=False, server_default="false"),
+    Column("stop_reason", Text),
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
@@ -124,4 +126,27 @@ attempts = Table(
     CheckConstraint("tier >= 1", name="ck_attempts_tier"),
     Index("ix_attempts_tier_created", "tier", "created_at"),
     Index("ix_attempts_job", "job_id"),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("limit_usd", MONEY, nullable=False),
+    Column("spent_usd", MONEY, nullable=False, server_default="0"),
+    Column("reserved_usd", MONEY, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A reservation per (job, tier, try): made before the call, removed when the
+# attempt is recorded; one left behind by a crash is released by the sweeper.
+budget_reservations = Table(
+    "budget_reservations",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("tier", Integer, primary_key=True),
+    Column("try_no", Integer, primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("amount_usd", MONEY, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -73,7 +73,9 @@ class OpenAIProvider:
                     messages=[{"role": "user", "content": request.prompt}],
                     max_tokens=request.max_tokens,
                     temperature=0,
+                    # llama.cpp's server (and some others) return logprobs only when top_logprobs is given.
                     logprobs=self.want_logprobs or None,
+                    top_logprobs=1 if self.want_logprobs else None,
                 )
                 choice = response.choices[0]
                 text = choice.message.content or ""

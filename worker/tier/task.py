@@ -1,5 +1,9 @@
 """The tier task: call the model, score, record the attempt, decide, move on.
 
+Before the call: the tier's circuit (fail over when it is open) and the
+tenant's budget (reserve the call's worst-case cost). After it: one
+transaction writes the attempt, settles the reservation and moves the job.
+
 Idempotent by construction: the attempt's unique key (job, tier, try) means a
 redelivered message either finds the job still at this tier and the attempt
 missing (it runs), or finds the attempt recorded (it only re-sends the
@@ -11,12 +15,17 @@ from __future__ import annotations
 import logging
 import time
 
-from ladder.config import get_config
+from ladder.config import LadderConfig, get_config
 from ladder.errors import TierRejected, TierUnavailable
 from worker.app import TIER_TASK, app, tier_queue
-from worker.decide import Escalate, decide
+from worker.budget import estimate_cost, reserve
+from worker.decide import Degrade, Escalate, GiveUp, Wait, decide, on_unhealthy
+from worker.health import circuit
+from worker.metrics import observe_attempt
 from worker.providers.base import Request
-from worker.record import AttemptRecord, claim, record_attempt, recorded_outcome
+from worker.record import (AttemptRecord, ClaimedJob, answer_and_tried_tiers, claim, load_route_inputs, move_job,
+                           record_attempt, recorded_outcome, stop_job)
+from worker.record import _outcome as attempt_outcome
 from worker.score import confidence
 from worker.tier.backoff import retry_delay
 from worker.tier.runtime import provider_for
@@ -24,13 +33,15 @@ from worker.tier.runtime import provider_for
 log = logging.getLogger("ladder.tier")
 
 
-def enqueue_tier(job_id: int, tier: int) -> None:
-    app.send_task(TIER_TASK, args=(job_id, tier), queue=tier_queue(tier))
+def enqueue_tier(job_id: int, tier: int, countdown: float | None = None) -> None:
+    app.send_task(TIER_TASK, args=(job_id, tier), queue=tier_queue(tier), countdown=countdown)
 
 
-def _tenant_tiers(tenant: str) -> list[int] | None:
-    policy = get_config().tenants.get(tenant)
-    return policy.allowed_tiers if policy else None
+def usable_tiers(config: LadderConfig, tenant: str) -> set[int]:
+    """Tiers this tenant may use whose circuits are not open."""
+    policy = config.tenants.get(tenant)
+    allowed = set(policy.allowed_tiers) if policy and policy.allowed_tiers else set(range(1, config.top_tier + 1))
+    return circuit.usable_tiers(sorted(allowed), config.health)
 
 
 @app.task(name=TIER_TASK, bind=True, max_retries=None)
@@ -39,55 +50,103 @@ def run_tier(self, job_id: int, tier: int) -> str:
     job = claim(job_id, tier)
     if job is None:
         return _resend_lost_followup(job_id, tier, try_no)
-
     config = get_config()
+    if not circuit.allow(tier, config.health):
+        return _fail_over(job, tier, try_no, config)
+
     spec = config.tier(tier)
-    provider = provider_for(tier)
+    policy = config.tenants.get(job.tenant)
+    budgeted = bool(policy and policy.budget_usd is not None)
+    if budgeted and not reserve(job.tenant, job_id, tier, try_no, estimate_cost(spec, job.prompt, job.max_tokens)):
+        stop_job(job_id, reason=f"budget: tenant {job.tenant!r} has no budget left for tier {tier}")
+        return "budget"
+
     request = Request(prompt=job.prompt, max_tokens=job.max_tokens, task=job.task, custom_id=job.custom_id)
     base = dict(job_id=job_id, tier=tier, try_no=try_no, model=spec.model, provider=spec.provider)
     started = time.perf_counter()
     try:
-        generation = provider.generate(request)
+        generation = provider_for(tier).generate(request)
     except TierUnavailable as exc:
         latency_ms = (time.perf_counter() - started) * 1000
+        circuit.record_failure(tier, config.health)
         if self.request.retries < spec.max_retries:
-            record_attempt(AttemptRecord(**base, latency_ms=latency_ms, error=str(exc)), None)
+            record_attempt(AttemptRecord(**base, latency_ms=latency_ms, error=str(exc)), None, budgeted=budgeted)
             raise self.retry(countdown=retry_delay(self.request.retries, exc.retry_after), exc=exc)
-        return _finish(base, None, latency_ms, config, job.tenant, error=f"{exc} (after {try_no} tries)")
+        failed = AttemptRecord(**base, latency_ms=latency_ms, error=f"{exc} (after {try_no} tries)")
+        return _finish(job, failed, config, budgeted)
     except TierRejected as exc:
-        return _finish(base, None, (time.perf_counter() - started) * 1000, config, job.tenant, error=str(exc))
+        failed = AttemptRecord(**base, latency_ms=(time.perf_counter() - started) * 1000, error=str(exc))
+        return _finish(job, failed, config, budgeted)
+    except Exception as exc:
+        # A bug or a misconfigured provider must not strand the job: record the
+        # failure, count it against the tier's circuit, and let the cascade move on.
+        log.exception("tier %s provider failed unexpectedly on job %s", tier, job_id)
+        circuit.record_failure(tier, config.health)
+        failed = AttemptRecord(**base, latency_ms=(time.perf_counter() - started) * 1000,
+                               error=f"{type(exc).__name__}: {exc}"[:500])
+        return _finish(job, failed, config, budgeted)
+    circuit.record_success(tier)
 
-    latency_ms = (time.perf_counter() - started) * 1000
     score = confidence(request, generation)
     attempt = AttemptRecord(
         **base | {"model": generation.model or spec.model},
         prompt_tokens=generation.prompt_tokens,
         completion_tokens=generation.completion_tokens,
         cost_usd=spec.prices.cost(generation.prompt_tokens, generation.completion_tokens, generation.compute_seconds),
-        latency_ms=latency_ms,
+        latency_ms=(time.perf_counter() - started) * 1000,
         confidence=score,
         output=generation.text,
     )
-    return _finish(base, attempt, latency_ms, config, job.tenant)
+    return _finish(job, attempt, config, budgeted)
 
 
-def _finish(base: dict, attempt: AttemptRecord | None, latency_ms: float, config, tenant: str, error: str | None = None) -> str:
-    tier = base["tier"]
-    if attempt is None:
-        attempt = AttemptRecord(**base, latency_ms=latency_ms, error=error)
+def _finish(job: ClaimedJob, attempt: AttemptRecord, config: LadderConfig, budgeted: bool) -> str:
+    usable = usable_tiers(config, job.tenant)
     decision = decide(
-        tier=tier,
+        tier=attempt.tier,
         top_tier=config.top_tier,
         confidence=attempt.confidence,
-        threshold=config.tier(tier).threshold,
+        # A degraded job takes what the best healthy tier says.
+        threshold=0.0 if job.degraded else config.tier(attempt.tier).threshold,
         failed=attempt.error is not None,
-        allowed=_tenant_tiers(tenant),
+        allowed=usable,
     )
-    record_attempt(attempt, decision)
+    # Stopping short of the top only because the tiers above are down is a degradation.
+    degraded = isinstance(decision, GiveUp) and decision.reason == "no_tier_left" and any(
+        t not in usable for t in range(attempt.tier + 1, config.top_tier + 1))
+    record_attempt(attempt, decision, degraded=degraded, budgeted=budgeted)
+    observe_attempt(attempt.tier, attempt_outcome(decision), attempt.cost_usd, attempt.confidence, attempt.latency_ms)
     if isinstance(decision, Escalate):
-        enqueue_tier(base["job_id"], decision.to_tier)
-    log.info("job %s tier %s try %s: %s", base["job_id"], tier, base["try_no"], type(decision).__name__.lower())
+        enqueue_tier(job.id, decision.to_tier)
+    log.info("job %s tier %s try %s: %s", job.id, attempt.tier, attempt.try_no, type(decision).__name__.lower())
     return type(decision).__name__.lower()
+
+
+def _fail_over(job: ClaimedJob, tier: int, try_no: int, config: LadderConfig) -> str:
+    has_answer, tried = answer_and_tried_tiers(job.id)
+    usable = usable_tiers(config, job.tenant)
+    decision = on_unhealthy(
+        tier=tier, top_tier=config.top_tier, usable=usable, has_answer=has_answer,
+        untried_below={t for t in usable if t < tier and t not in tried},
+        policy=config.health.on_top_down, cooldown_s=config.health.cooldown_s,
+    )
+    match decision:
+        case Escalate(to_tier=to_tier):
+            # No call was made: a zero-cost attempt row makes the failover visible in the ledger.
+            spec = config.tier(tier)
+            skipped = AttemptRecord(job_id=job.id, tier=tier, try_no=try_no, model=spec.model, provider=spec.provider,
+                                    error="circuit open")
+            record_attempt(skipped, decision)
+            enqueue_tier(job.id, to_tier)
+        case Degrade(to_tier=to_tier):
+            if move_job(job.id, tier, to_tier, degraded=True):
+                enqueue_tier(job.id, to_tier)
+        case GiveUp():
+            stop_job(job.id, reason="degraded: no healthy tier above; the best answer so far stands", degraded=True)
+        case Wait(seconds=seconds):
+            enqueue_tier(job.id, tier, countdown=seconds)
+    log.info("job %s tier %s unhealthy: %s", job.id, tier, type(decision).__name__.lower())
+    return f"unhealthy-{type(decision).__name__.lower()}"
 
 
 def _resend_lost_followup(job_id: int, tier: int, try_no: int) -> str:
@@ -95,8 +154,6 @@ def _resend_lost_followup(job_id: int, tier: int, try_no: int) -> str:
     # strand an escalated job; the redelivered message re-sends it. The next
     # tier's own unique key makes a duplicate send harmless.
     if recorded_outcome(job_id, tier, try_no) == "escalated":
-        from worker.record import load_route_inputs
-
         row = load_route_inputs(job_id)
         if row is not None and row.status == "routed" and row.current_tier and row.current_tier > tier:
             enqueue_tier(job_id, row.current_tier)

@@ -1,0 +1,1 @@
+"""Health: a circuit breaker per tier, shared by every worker through Redis."""

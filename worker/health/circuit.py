@@ -1,0 +1,94 @@
+"""Circuit breaking per tier.
+
+    closed     calls go through; consecutive failures are counted
+    open       ``failure_threshold`` failures in a row: calls are skipped (failover)
+    half_open  ``cooldown_s`` after opening: one caller (the probe) may try;
+               success closes the circuit, failure opens it again
+
+State lives in one Redis hash per tier so that every worker agrees.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ladder.config import Health
+from ladder.shared_state import get_redis
+
+
+class CircuitState(str, enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True)
+class Circuit:
+    tier: int
+    state: CircuitState
+    failures: int
+    opened_at: float | None
+
+
+def _key(tier: int) -> str:
+    return f"ladder:circuit:{tier}"
+
+
+def read(tier: int, health: Health, now: float | None = None) -> Circuit:
+    return _parse(tier, get_redis().hgetall(_key(tier)), health, now)
+
+
+def read_all(tiers: Iterable[int], health: Health) -> dict[int, Circuit]:
+    """Every tier's circuit in one round trip."""
+    tiers = list(tiers)
+    pipe = get_redis().pipeline(transaction=False)
+    for tier in tiers:
+        pipe.hgetall(_key(tier))
+    now = time.time()
+    return {tier: _parse(tier, raw, health, now) for tier, raw in zip(tiers, pipe.execute())}
+
+
+def _parse(tier: int, hash_: dict, health: Health, now: float | None) -> Circuit:
+    raw = {k.decode(): v.decode() for k, v in hash_.items()}
+    failures = int(raw.get("failures", 0))
+    opened_at = float(raw["opened_at"]) if "opened_at" in raw else None
+    if raw.get("state") != CircuitState.OPEN.value:
+        return Circuit(tier, CircuitState.CLOSED, failures, None)
+    now = time.time() if now is None else now
+    state = CircuitState.HALF_OPEN if opened_at is not None and now - opened_at >= health.cooldown_s else CircuitState.OPEN
+    return Circuit(tier, state, failures, opened_at)
+
+
+def allow(tier: int, health: Health) -> bool:
+    """May this caller call the tier now? In half-open, only the one that wins the probe."""
+    circuit = read(tier, health)
+    if circuit.state is CircuitState.CLOSED:
+        return True
+    if circuit.state is CircuitState.OPEN:
+        return False
+    return bool(get_redis().set(f"{_key(tier)}:probe", "1", nx=True, ex=max(1, int(health.cooldown_s))))
+
+
+def record_success(tier: int) -> None:
+    pipe = get_redis().pipeline()
+    pipe.delete(_key(tier))
+    pipe.delete(f"{_key(tier)}:probe")
+    pipe.execute()
+
+
+def record_failure(tier: int, health: Health) -> Circuit:
+    client = get_redis()
+    failures = client.hincrby(_key(tier), "failures", 1)
+    if failures >= health.failure_threshold:
+        # Each failure while open restarts the cooldown: a failed probe reopens it.
+        client.hset(_key(tier), mapping={"state": CircuitState.OPEN.value, "opened_at": repr(time.time())})
+        client.delete(f"{_key(tier)}:probe")
+    return read(tier, health)
+
+
+def usable_tiers(tiers: Iterable[int], health: Health) -> set[int]:
+    """Tiers a job may be sent to: all but those whose circuit is open (half-open may take a probe)."""
+    return {t for t, c in read_all(tiers, health).items() if c.state is not CircuitState.OPEN}
