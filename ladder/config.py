@@ -113,6 +113,7 @@ class Health(_Strict):
 
     failure_threshold: int = Field(5, ge=1, description="consecutive failures that open the circuit")
     cooldown_s: float = Field(30.0, gt=0, description="how long an open circuit waits before a half-open probe")
+    probe_interval_s: float = Field(10.0, gt=0, description="how often beat looks for tiers to probe")
     on_top_down: Literal["degrade", "wait"] = "degrade"
 
 
@@ -123,11 +124,20 @@ class Sweeper(_Strict):
     stale_after_s: float = Field(120.0, gt=0)
 
 
+class Audit(_Strict):
+    """Re-run a share of the jobs accepted below ``tier`` on it, to measure routing accuracy."""
+
+    share: float = Field(0.02, ge=0.0, le=1.0)
+    tier: int | Literal["top"] = "top"
+    judge: bool = Field(False, description="long answers: ask the audit tier instead of word overlap")
+
+
 class LadderConfig(_Strict):
     tiers: list[Tier] = Field(min_length=1)
     routing: Routing = Routing()
     health: Health = Health()
     sweeper: Sweeper = Sweeper()
+    audit: Audit = Audit()
     tenants: dict[str, Tenant] = Field(default_factory=dict)
     model_servers: list[ModelServer] = Field(default_factory=list)
     limits: Limits = Limits()
@@ -140,6 +150,8 @@ class LadderConfig(_Strict):
         for rule in self.routing.rules:
             if rule.tier > top:
                 raise ValueError(f"routing rule {rule.name!r} sends jobs to tier {rule.tier}; only {top} tiers exist")
+        if isinstance(self.audit.tier, int) and not 1 <= self.audit.tier <= top:
+            raise ValueError(f"audit.tier is {self.audit.tier}; only tiers 1..{top} exist")
         for name, tenant in self.tenants.items():
             for t in tenant.allowed_tiers or []:
                 if not 1 <= t <= top:

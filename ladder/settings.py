@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     flower_user: str | None = None
     flower_password: str | None = None
     log_level: str = "INFO"
+    metrics_dir: Path | None = Field(default=None, description="Prometheus multiprocess files (default: <home>/metrics)")
 
     @field_validator("database_url")
     @classmethod

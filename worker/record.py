@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from ladder.ledger.db import get_engine
 from ladder.ledger.schema import JobStatus, Outcome, attempts, jobs
 from worker.decide import Accept, Decision, Escalate, GiveUp
+from worker.metrics import observe_attempt
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def recorded_outcome(job_id: int, tier: int, try_no: int) -> str | None:
         ).scalar()
 
 
-def _outcome(decision: Decision | None) -> str:
+def attempt_outcome(decision: Decision | None) -> str:
     if isinstance(decision, Accept) or (isinstance(decision, GiveUp) and decision.keep_answer):
         return Outcome.ACCEPTED.value
     if isinstance(decision, Escalate):
@@ -101,10 +102,11 @@ def record_attempt(attempt: AttemptRecord, decision: Decision | None, *, degrade
     transaction. Returns False when this (job, tier, try) was recorded before.
     """
     reason = decision.reason if isinstance(decision, (Escalate, GiveUp)) else None
+    outcome = attempt_outcome(decision)
     with get_engine().begin() as conn:
         inserted = conn.execute(
             insert(attempts)
-            .values(**attempt.__dict__, outcome=_outcome(decision), reason=reason)
+            .values(**attempt.__dict__, outcome=outcome, reason=reason)
             .on_conflict_do_nothing(constraint="uq_attempts_job_tier_try")
             .returning(attempts.c.id)
         ).first()
@@ -126,6 +128,8 @@ def record_attempt(attempt: AttemptRecord, decision: Decision | None, *, degrade
             values |= dict(status=JobStatus.FAILED.value, final_tier=attempt.tier, error=attempt.error,
                            finished_at=func.now())
         conn.execute(update(jobs).where(jobs.c.id == attempt.job_id).values(**values))
+    # Counted once, after the commit: a redelivered duplicate never reaches here.
+    observe_attempt(attempt.tier, outcome, attempt.cost_usd, attempt.confidence, attempt.latency_ms)
     return True
 
 

@@ -151,24 +151,30 @@ def export(batch: int, output: Path | None, errors_file: Path | None, tenant: st
 @click.command()
 @click.option("--tier", "tiers", type=int, multiple=True, help="tier queue(s) to serve (repeatable)")
 @click.option("--route", is_flag=True, help="serve the route queue")
+@click.option("--audit", is_flag=True, help="serve the audit queue (re-runs a share of accepted jobs on the audit tier)")
 @click.option("-c", "--concurrency", type=int, default=None, help="worker processes (default: the tier's `concurrency`)")
 @click.option("--pool", default="prefork", show_default=True)
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", default="INFO", show_default=True, envvar="LADDER_LOG_LEVEL",
+              help="DEBUG also logs prompt text")
 @click.option("-n", "--hostname", default=None)
 @click.option("--beat", is_flag=True, help="also run Celery beat (the periodic sweeper); run exactly one of these")
-def worker(tiers: tuple[int, ...], route: bool, concurrency: int | None, pool: str, loglevel: str, hostname: str | None,
-           beat: bool) -> None:
+def worker(tiers: tuple[int, ...], route: bool, audit: bool, concurrency: int | None, pool: str, loglevel: str,
+           hostname: str | None, beat: bool) -> None:
     """A Celery worker on a tier's queue (or on the route queue)."""
     from ladder.config import get_config
     from worker.app import ROUTE_QUEUE, app, tier_queue
 
-    if not tiers and not route:
-        raise click.UsageError("give --tier N (one or more) or --route")
+    from worker.audit import AUDIT_QUEUE, audit_policy
+
+    if not tiers and not route and not audit:
+        raise click.UsageError("give --tier N (one or more), --route or --audit")
     config = get_config()
     for tier in tiers:
         config.tier(tier)  # fail fast on a tier the config does not have
-    queues = ([ROUTE_QUEUE] if route else []) + [tier_queue(t) for t in tiers]
-    os.environ["LADDER_WORKER_TIERS"] = ",".join(str(t) for t in tiers)
+    queues = ([ROUTE_QUEUE] if route else []) + [tier_queue(t) for t in tiers] + ([AUDIT_QUEUE] if audit else [])
+    # The processes load these tiers' models once, after fork (the audit tier's too).
+    loaded = sorted(set(tiers) | ({audit_policy(config).tier} if audit else set()))
+    os.environ["LADDER_WORKER_TIERS"] = ",".join(str(t) for t in loaded)
     if concurrency is None:
         concurrency = max([config.tier(t).concurrency for t in tiers] or [2])
     name = hostname or f"{'-'.join(queues)}@%h"

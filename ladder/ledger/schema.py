@@ -150,3 +150,24 @@ budget_reservations = Table(
     Column("amount_usd", MONEY, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# The audit account: an audit is never an attempt and never enters a job's bill.
+audits = Table(
+    "audits",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("tier_accepted", Integer, nullable=False),
+    Column("audit_tier", Integer, nullable=False),
+    Column("agreement", Boolean, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False, server_default="0"),
+    Column("completion_tokens", Integer, nullable=False, server_default="0"),
+    Column("cost_usd", MONEY, nullable=False, server_default="0"),
+    Column("latency_ms", Float, nullable=False, server_default="0"),
+    Column("output", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("job_id", name="uq_audits_job"),
+)

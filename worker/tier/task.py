@@ -18,14 +18,14 @@ import time
 from ladder.config import LadderConfig, get_config
 from ladder.errors import TierRejected, TierUnavailable
 from worker.app import TIER_TASK, app, tier_queue
+from worker.audit.task import maybe_audit
 from worker.budget import estimate_cost, reserve
 from worker.decide import Degrade, Escalate, GiveUp, Wait, decide, on_unhealthy
 from worker.health import circuit
-from worker.metrics import observe_attempt
 from worker.providers.base import Request
-from worker.record import (AttemptRecord, ClaimedJob, answer_and_tried_tiers, claim, load_route_inputs, move_job,
+from worker.record import (AttemptRecord, ClaimedJob, answer_and_tried_tiers, attempt_outcome, claim, load_route_inputs,
+                           move_job,
                            record_attempt, recorded_outcome, stop_job)
-from worker.record import _outcome as attempt_outcome
 from worker.score import confidence
 from worker.tier.backoff import retry_delay
 from worker.tier.runtime import provider_for
@@ -114,10 +114,11 @@ def _finish(job: ClaimedJob, attempt: AttemptRecord, config: LadderConfig, budge
     # Stopping short of the top only because the tiers above are down is a degradation.
     degraded = isinstance(decision, GiveUp) and decision.reason == "no_tier_left" and any(
         t not in usable for t in range(attempt.tier + 1, config.top_tier + 1))
-    record_attempt(attempt, decision, degraded=degraded, budgeted=budgeted)
-    observe_attempt(attempt.tier, attempt_outcome(decision), attempt.cost_usd, attempt.confidence, attempt.latency_ms)
+    recorded = record_attempt(attempt, decision, degraded=degraded, budgeted=budgeted)
     if isinstance(decision, Escalate):
         enqueue_tier(job.id, decision.to_tier)
+    elif recorded and attempt_outcome(decision) == "accepted":
+        maybe_audit(job.id, attempt.tier)
     log.info("job %s tier %s try %s: %s", job.id, attempt.tier, attempt.try_no, type(decision).__name__.lower())
     return type(decision).__name__.lower()
 
