@@ -86,9 +86,104 @@ class Routing(_Strict):
     router_path: Path | None = None
 
 
-class Tenant(_Strict):
+class Strategy(_Strict):
+    """How jobs climb: where they start and when an answer is trusted.
+
+    A tenant sets it for its jobs; an experiment arm overrides it for its
+    share of them. Unset fields fall back to ``routing`` and the tiers' own
+    thresholds.
+    """
+
+    routing_strategy: Literal["rules", "learned", "cheapest", "top"] | None = Field(
+        None, description="rules/learned: as routing.router; cheapest: always tier 1; top: straight to the top tier")
+    start_tier: int | None = Field(None, ge=1, description="every job starts here (overrides routing_strategy)")
+    thresholds: dict[int, float] = Field(default_factory=dict, description="tier number -> acceptance threshold")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _unit_interval(cls, thresholds: dict[int, float]) -> dict[int, float]:
+        for tier, value in thresholds.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold for tier {tier} is {value}; thresholds are in [0, 1]")
+        return thresholds
+
+    def tiers_named(self) -> list[int]:
+        return ([self.start_tier] if self.start_tier else []) + list(self.thresholds)
+
+
+class Tenant(Strategy):
     allowed_tiers: list[int] | None = None
     budget_usd: Decimal | None = Field(None, ge=0)
+    priority: int = Field(0, ge=0, le=9, description="broker priority of the tenant's messages: 0 is served first")
+    response_cache: bool = Field(False, description="answer an identical prompt from the cache (cache.response_ttl_s)")
+
+
+class Arm(Strategy):
+    name: str
+    share: float = Field(gt=0.0, le=1.0, description="share of the experiment's jobs in this arm")
+
+
+class Experiment(_Strict):
+    """Jobs of ``tenant`` (every tenant when unset) split between arms by a hash of the job id.
+
+    The first arm is the control the others are compared with; shares that
+    sum to less than 1 leave the rest of the jobs out of the experiment.
+    """
+
+    name: str
+    tenant: str | None = None
+    arms: list[Arm] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _arms_fit(self) -> "Experiment":
+        if sum(arm.share for arm in self.arms) > 1.0 + 1e-9:
+            raise ValueError(f"experiment {self.name!r}: arm shares add up to more than 1")
+        names = [arm.name for arm in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"experiment {self.name!r}: arm names must be unique")
+        return self
+
+
+class Cache(_Strict):
+    """Routing decisions by normalised prompt, and (tenants with response_cache) exact answers, in Redis."""
+
+    route_ttl_s: float = Field(3600.0, ge=0, description="0 turns the routing cache off")
+    response_ttl_s: float = Field(86400.0, gt=0)
+    lease_s: float = Field(120.0, gt=0, description="how long identical prompts wait for the first one's answer")
+
+
+class CompositeRule(_Strict):
+    """A job matching the rule (or with metadata ``composite: true``) is split into subtasks.
+
+    Outline → one section per heading → assembly. With ``sections`` given the
+    headings are fixed and no outline is asked for.
+    """
+
+    name: str
+    tasks: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    max_sections: int = Field(6, ge=1, le=50)
+    child_retries: int = Field(1, ge=0, description="a failed subtask is tried again this often, a tier higher")
+    outline_prompt: str = "List the section headings, one per line, for: {prompt}"
+    section_prompt: str = "Write the section \"{heading}\" of: {prompt}"
+
+
+class Ensemble(_Strict):
+    """Critical jobs (a listed task, a keyword, or metadata ``critical: true``) ask several members at once."""
+
+    tasks: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    members: list[int] = Field(default_factory=list, description="a tier per member; repeat a tier for several samples")
+    min_agreement: float = Field(0.67, ge=0.0, le=1.0, description="share of members agreeing to accept")
+    judge_tier: int | None = Field(None, ge=1, description="long answers: this tier judges whether two answers agree")
+
+
+class Fairness(_Strict):
+    """Message priorities: a tenant's priority, plus a penalty for big batches, so small ones are not starved."""
+
+    large_batch_jobs: int = Field(500, ge=1, description="batches with at least this many jobs are large")
+    large_batch_penalty: int = Field(3, ge=0, le=9, description="added to a large batch's message priority")
 
 
 class ModelServer(_Strict):
@@ -141,6 +236,11 @@ class LadderConfig(_Strict):
     tenants: dict[str, Tenant] = Field(default_factory=dict)
     model_servers: list[ModelServer] = Field(default_factory=list)
     limits: Limits = Limits()
+    cache: Cache = Cache()
+    experiments: list[Experiment] = Field(default_factory=list)
+    composite: list[CompositeRule] = Field(default_factory=list)
+    ensemble: Ensemble = Ensemble()
+    fairness: Fairness = Fairness()
 
     @model_validator(mode="after")
     def _tiers_referenced_exist(self) -> "LadderConfig":
@@ -153,10 +253,29 @@ class LadderConfig(_Strict):
         if isinstance(self.audit.tier, int) and not 1 <= self.audit.tier <= top:
             raise ValueError(f"audit.tier is {self.audit.tier}; only tiers 1..{top} exist")
         for name, tenant in self.tenants.items():
-            for t in tenant.allowed_tiers or []:
+            for t in (tenant.allowed_tiers or []) + tenant.tiers_named():
                 if not 1 <= t <= top:
-                    raise ValueError(f"tenant {name!r} allows tier {t}; only tiers 1..{top} exist")
+                    raise ValueError(f"tenant {name!r} names tier {t}; only tiers 1..{top} exist")
+        self._platform_sections_valid(top)
         return self
+
+    def _platform_sections_valid(self, top: int) -> None:
+        experimented: set[str | None] = set()
+        for experiment in self.experiments:
+            if experiment.tenant is not None and self.tenants and experiment.tenant not in self.tenants:
+                raise ValueError(f"experiment {experiment.name!r} names tenant {experiment.tenant!r}, "
+                                 "which is not under `tenants:`")
+            if experiment.tenant in experimented or None in experimented:
+                raise ValueError(f"experiment {experiment.name!r}: a tenant takes part in one experiment at a time")
+            experimented.add(experiment.tenant)
+            for arm in experiment.arms:
+                if any(not 1 <= t <= top for t in arm.tiers_named()):
+                    raise ValueError(f"experiment {experiment.name!r} arm {arm.name!r} names a tier outside 1..{top}")
+        for t in self.ensemble.members + ([self.ensemble.judge_tier] if self.ensemble.judge_tier else []):
+            if not 1 <= t <= top:
+                raise ValueError(f"ensemble names tier {t}; only tiers 1..{top} exist")
+        if (self.ensemble.tasks or self.ensemble.keywords) and len(self.ensemble.members) < 2:
+            raise ValueError("ensemble: give at least two members (tiers) to vote")
 
     @property
     def top_tier(self) -> int:

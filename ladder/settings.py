@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         return self.home / "models"
 
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            from ladder.errors import ConfigError
+
+            raise ConfigError("LADDER_DATABASE_URL is not set: export it, or run `ladder up` and `source .ladder/env`.")
+        return self.database_url
+
     def require_urls(self) -> tuple[str, str]:
         """The broker and database URLs, or a message that says how to get them."""
         missing = [n for n, v in (("LADDER_REDIS_URL", self.redis_url), ("LADDER_DATABASE_URL", self.database_url)) if not v]

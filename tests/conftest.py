@@ -51,9 +51,12 @@ def pg_server_url(tmp_path_factory):
         if _pg_answers(url):
             yield url
             return
+    import tempfile
+
     from ladder.stack.postgres import EmbeddedPostgres
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    # Not under pytest's tmp dir: a parallel session, as root, resets that to 0700 under a starting server.
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ladder-pg-")))
     server.start()
     try:
         yield server.url("postgres")
@@ -190,9 +193,10 @@ class Cluster:
         for tier in tiers:
             self.start_tier_worker(tier, concurrency)
 
-    def start_tier_worker(self, tier: int, concurrency: int = 1) -> None:
-        argv = LADDER + ["worker", "--tier", str(tier), "-c", str(concurrency), "-n", f"tier{tier}@test"]
-        self.supervisor.spawn(f"tier{tier}", argv, self.env)
+    def start_tier_worker(self, tier: int, concurrency: int = 1, name: str | None = None) -> None:
+        name = name or f"tier{tier}"
+        argv = LADDER + ["worker", "--tier", str(tier), "-c", str(concurrency), "-n", f"{name}@test"]
+        self.supervisor.spawn(name, argv, self.env)
 
     def ladder(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(LADDER + list(args), env=self.env, capture_output=True,

@@ -9,6 +9,7 @@ zero for token-priced tiers (prompt + max_tokens at list price).
 
 from __future__ import annotations
 
+import enum
 import math
 from decimal import Decimal
 
@@ -40,12 +41,18 @@ def sync_budgets(conn, config: LadderConfig) -> None:
                                                 set_={"limit_usd": stmt.excluded.limit_usd, "updated_at": func.now()}))
 
 
-def reserve(tenant: str, job_id: int, tier: int, try_no: int, amount: Decimal) -> bool:
-    """Reserve ``amount`` for this call. True when reserved (or the tenant has no budget)."""
+class Reservation(str, enum.Enum):
+    GRANTED = "granted"
+    BUSY = "busy"  # would fit once calls in flight settle: try again shortly
+    EXHAUSTED = "exhausted"  # would not fit even then: the job stops climbing
+
+
+def reserve(tenant: str, job_id: int, tier: int, try_no: int, amount: Decimal) -> Reservation:
+    """Reserve ``amount`` for this call (GRANTED too when the tenant has no budget row)."""
     with get_engine().begin() as conn:
-        has_budget = conn.execute(select(budgets.c.tenant).where(budgets.c.tenant == tenant)).first()
-        if has_budget is None:
-            return True
+        budget = conn.execute(select(budgets.c.spent_usd, budgets.c.limit_usd).where(budgets.c.tenant == tenant)).first()
+        if budget is None:
+            return Reservation.GRANTED
         existing = conn.execute(
             insert(budget_reservations)
             .values(job_id=job_id, tier=tier, try_no=try_no, tenant=tenant, amount_usd=amount)
@@ -53,16 +60,17 @@ def reserve(tenant: str, job_id: int, tier: int, try_no: int, amount: Decimal) -
             .returning(budget_reservations.c.job_id)
         ).first()
         if existing is None:
-            return True  # a redelivered task: this call's reservation is already held
+            return Reservation.GRANTED  # a redelivered task: this call's reservation is already held
         granted = conn.execute(
             update(budgets)
             .where(budgets.c.tenant == tenant, budgets.c.spent_usd + budgets.c.reserved_usd + amount <= budgets.c.limit_usd)
             .values(reserved_usd=budgets.c.reserved_usd + amount, updated_at=func.now())
         ).rowcount
-        if not granted:
-            conn.execute(delete(budget_reservations).where(
-                budget_reservations.c.job_id == job_id, budget_reservations.c.tier == tier, budget_reservations.c.try_no == try_no))
-        return bool(granted)
+        if granted:
+            return Reservation.GRANTED
+        conn.execute(delete(budget_reservations).where(
+            budget_reservations.c.job_id == job_id, budget_reservations.c.tier == tier, budget_reservations.c.try_no == try_no))
+        return Reservation.BUSY if budget.spent_usd + amount <= budget.limit_usd else Reservation.EXHAUSTED
 
 
 def settle(conn, job_id: int, tier: int, try_no: int, actual: Decimal) -> None:

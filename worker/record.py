@@ -1,7 +1,7 @@
 """Record: every ledger write of the worker side, one transaction per step.
 
 The attempt row is the unit of truth. It is inserted with its unique key
-(job, tier, try) and ``ON CONFLICT DO NOTHING``, and the job's running total
+(job, tier, try, member) and ``ON CONFLICT DO NOTHING``, and the job's running total
 is only incremented when the insert happened, so a redelivered task can
 never charge twice.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from ladder.ledger.db import get_engine
-from ladder.ledger.schema import JobStatus, Outcome, attempts, jobs
+from ladder.ledger.schema import JobStatus, Outcome, attempts, batches, jobs
 from worker.decide import Accept, Decision, Escalate, GiveUp
 from worker.metrics import observe_attempt
 
@@ -29,6 +29,10 @@ class ClaimedJob:
     max_tokens: int
     task: str | None
     degraded: bool = False
+    parent_id: int | None = None
+    experiment: str | None = None
+    arm: str | None = None
+    priority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,19 @@ class AttemptRecord:
     confidence: float | None = None
     error: str | None = None
     output: str | None = None
+    member: int = 0  # an ensemble member's index
+    cache_hit: bool = False
 
 
-def set_start_tier(job_id: int, tier: int, reason: str) -> bool:
+def set_start_tier(job_id: int, tier: int, reason: str, *, experiment: str | None = None, arm: str | None = None,
+                   priority: int | None = None) -> bool:
     """Route step: queued → routed at ``tier``. False when the job was routed already."""
     with get_engine().begin() as conn:
         result = conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
-            .values(status=JobStatus.ROUTED.value, start_tier=tier, current_tier=tier, route_reason=reason, updated_at=func.now())
+            .values(status=JobStatus.ROUTED.value, start_tier=tier, current_tier=tier, route_reason=reason,
+                    experiment=experiment, arm=arm, priority=priority, updated_at=func.now())
         )
     return result.rowcount == 1
 
@@ -61,7 +69,10 @@ def set_start_tier(job_id: int, tier: int, reason: str) -> bool:
 def load_route_inputs(job_id: int):
     with get_engine().connect() as conn:
         return conn.execute(
-            select(jobs.c.prompt, jobs.c.task, jobs.c.tenant, jobs.c.status, jobs.c.current_tier).where(jobs.c.id == job_id)
+            select(jobs.c.prompt, jobs.c.task, jobs.c.tenant, jobs.c.status, jobs.c.current_tier, jobs.c.max_tokens,
+                   jobs.c.metadata, jobs.c.parent_id, jobs.c.priority, batches.c.job_count.label("batch_jobs"))
+            .select_from(jobs.join(batches, batches.c.id == jobs.c.batch_id))
+            .where(jobs.c.id == job_id)
         ).first()
 
 
@@ -73,7 +84,7 @@ def claim(job_id: int, tier: int) -> ClaimedJob | None:
             .where(jobs.c.id == job_id, jobs.c.current_tier == tier, jobs.c.status.notin_(JobStatus.final()))
             .values(status=JobStatus.RUNNING.value, updated_at=func.now())
             .returning(jobs.c.id, jobs.c.custom_id, jobs.c.tenant, jobs.c.prompt, jobs.c.max_tokens, jobs.c.task,
-                       jobs.c.degraded)
+                       jobs.c.degraded, jobs.c.parent_id, jobs.c.experiment, jobs.c.arm, jobs.c.priority)
         ).first()
     return ClaimedJob(*row) if row else None
 
@@ -81,7 +92,8 @@ def claim(job_id: int, tier: int) -> ClaimedJob | None:
 def recorded_outcome(job_id: int, tier: int, try_no: int) -> str | None:
     with get_engine().connect() as conn:
         return conn.execute(
-            select(attempts.c.outcome).where(attempts.c.job_id == job_id, attempts.c.tier == tier, attempts.c.try_no == try_no)
+            select(attempts.c.outcome).where(attempts.c.job_id == job_id, attempts.c.tier == tier,
+                                             attempts.c.try_no == try_no, attempts.c.member == 0)
         ).scalar()
 
 
@@ -107,7 +119,7 @@ def record_attempt(attempt: AttemptRecord, decision: Decision | None, *, degrade
         inserted = conn.execute(
             insert(attempts)
             .values(**attempt.__dict__, outcome=outcome, reason=reason)
-            .on_conflict_do_nothing(constraint="uq_attempts_job_tier_try")
+            .on_conflict_do_nothing(constraint="uq_attempts_job_tier_try_member")
             .returning(attempts.c.id)
         ).first()
         if inserted is None:
@@ -172,3 +184,25 @@ def answer_and_tried_tiers(job_id: int) -> tuple[bool, set[int]]:
     with get_engine().connect() as conn:
         rows = conn.execute(select(attempts.c.tier, attempts.c.output).where(attempts.c.job_id == job_id)).all()
     return any(r.output is not None for r in rows), {r.tier for r in rows}
+
+
+def record_cache_hit(job_id: int, tier: int, model: str, output: str, confidence: float | None) -> bool:
+    """A queued job answered from the response cache: done at no cost, with a ``cache_hit`` attempt.
+
+    One transaction, guarded on ``queued``: a redelivered route message finds
+    the job done and writes nothing.
+    """
+    with get_engine().begin() as conn:
+        moved = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.DONE.value, start_tier=tier, current_tier=tier, final_tier=tier, output=output,
+                    confidence=confidence, route_reason="cache", finished_at=func.now(), updated_at=func.now())
+        ).rowcount
+        if moved:
+            conn.execute(insert(attempts).values(job_id=job_id, tier=tier, try_no=1, model=model, provider="cache",
+                                                 confidence=confidence, output=output, outcome=Outcome.ACCEPTED.value,
+                                                 reason="cache", cache_hit=True))
+    if moved:
+        observe_attempt(tier, Outcome.ACCEPTED.value, Decimal(0), confidence, 0.0)
+    return bool(moved)

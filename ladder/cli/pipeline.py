@@ -19,7 +19,7 @@ def run_migrations(url: str | None = None, revision: str = "head") -> None:
     from ladder.settings import get_settings
 
     cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.attributes["url"] = url or get_settings().require_urls()[1]
+    cfg.attributes["url"] = url or get_settings().require_database_url()
     cfg.attributes["configure_logger"] = False
     command.upgrade(cfg, revision)
 

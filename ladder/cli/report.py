@@ -1,3 +1,43 @@
-"""(being built)"""
+"""``ladder report``: the cost table per tier, as text, JSON or a picture."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--batch", type=int, help="only this batch (its id, as `ladder submit` printed it)")
+@click.option("--tenant", help="only this tenant's jobs")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+              help="only jobs created at or after this UTC date or time")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON (money as exact decimal strings)")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="also draw the cost against the all-top-tier baseline into this PNG")
+@click.option("--sweep", "sweep_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="threshold sweep from `ladder tune` (JSON list of {cost, quality, threshold}) for the plot's Pareto front")
+def report(batch, tenant, since, as_json, plot_path, sweep_path):
+    """Per tier: share of jobs Pᵢ, cost Cᵢ, Σ Pᵢ·Cᵢ, saving against all-top-tier, escalation, latency."""
+    from ladder.ledger.db import get_engine
+    from ladder.ledger.report import build_report, render, to_json
+
+    if sweep_path and not plot_path:
+        raise click.UsageError("--sweep only feeds the picture: give --plot FILE as well")
+    since = since.replace(tzinfo=timezone.utc) if since else None
+    figures = build_report(get_engine(), batch=batch, tenant=tenant, since=since)
+    if as_json:
+        click.echo(to_json(figures))
+    else:
+        from rich.console import Console
+
+        render(figures, Console())
+    if plot_path:
+        from ladder.ledger.plot import plot_front
+
+        plot_front(figures, plot_path, sweep_path)
+        click.echo(f"wrote {plot_path}", err=as_json)
+
+
+COMMANDS = [report]

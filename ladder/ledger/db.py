@@ -16,12 +16,7 @@ _engine: Engine | None = None
 def get_engine() -> Engine:
     global _engine
     if _engine is None:
-        settings = get_settings()
-        url = settings.database_url
-        if not url:
-            from ladder.errors import ConfigError
-
-            raise ConfigError("LADDER_DATABASE_URL is not set: export it, or run `ladder up` and `source .ladder/env`.")
+        url = get_settings().require_database_url()
         _engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True, future=True)
     return _engine
 

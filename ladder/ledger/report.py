@@ -16,22 +16,41 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import ProgrammingError
+
+from ladder.errors import ConfigError
 
 REPORT_SQL = """
-with scope as materialized (
-    select * from job_costs where {filters}
-),
-finished as (
-    select * from scope where status in ('done', 'failed') and final_tier is not null
+with scope as (
+    select final_tier, status, cost_usd, top_tier_cost_usd, attempts,
+           status in ('done', 'failed') and final_tier is not null as finished
+    from job_costs
+    where {filters}
 ),
 by_final_tier as (
-    select final_tier                                 as tier,
-           count(*)                                   as jobs_finished,
-           count(*) filter (where status = 'failed')  as jobs_failed,
-           sum(cost_usd)                              as cost_usd,
-           percentile_cont(array[0.5, 0.95]) within group (order by end_to_end_ms) as end_to_end_ms
-    from finished
-    group by final_tier
+    -- One pass: a row per final tier (unfinished jobs make the null tier) and the
+    -- grand total, told apart by grouping(). The total row counts every job in scope.
+    select grouping(final_tier) = 1                             as is_total,
+           final_tier                                           as tier,
+           count(*)                                             as jobs,
+           coalesce(sum(cost_usd), 0)                           as spent_usd,
+           count(*) filter (where finished)                     as jobs_finished,
+           count(*) filter (where finished and status = 'failed') as jobs_failed,
+           coalesce(sum(cost_usd) filter (where finished), 0)   as cost_usd,
+           coalesce(sum(top_tier_cost_usd) filter (where finished), 0) as baseline_usd,
+           count(*) filter (where finished and attempts > 0 and top_tier_cost_usd is null) as jobs_unpriced
+    from scope
+    group by grouping sets ((final_tier), ())
+),
+end_to_end as (
+    -- From jobs alone: durations need no attempts, and the sums above stay a hashed pass.
+    select grouping(final_tier) = 1 as is_total,
+           final_tier               as tier,
+           percentile_cont(array[0.5, 0.95]) within group (order by date_part('epoch', finished_at - created_at) * 1000)
+                                    as end_to_end_ms
+    from jobs
+    where ({filters}) and status in ('done', 'failed') and final_tier is not null
+    group by grouping sets ((final_tier), ())
 ),
 scoped_attempts as not materialized (
     select * from attempts a where {attempts_filter}
@@ -53,28 +72,33 @@ attempt_latency as (
     from scoped_attempts
     group by tier
 ),
+finished_tiers as (
+    select * from by_final_tier where not is_total and tier is not null
+),
 every_tier as (
-    select tier from tiers union select tier from by_final_tier union select tier from by_attempt_tier
+    select tier from tiers union select tier from finished_tiers union select tier from by_attempt_tier
 ),
 per_tier as (
-    select every_tier.tier, tiers.name, f.jobs_finished, f.jobs_failed, f.cost_usd, f.end_to_end_ms,
+    select every_tier.tier, tiers.name, f.jobs_finished, f.jobs_failed, f.cost_usd, e.end_to_end_ms,
            a.attempts, a.attempt_cost_usd, a.jobs_reached, a.jobs_escalated, attempt_latency.latency_ms
     from every_tier
     left join tiers using (tier)
-    left join by_final_tier f using (tier)
+    left join finished_tiers f using (tier)
+    left join (select tier, end_to_end_ms from end_to_end where not is_total) e using (tier)
     left join by_attempt_tier a using (tier)
     left join attempt_latency using (tier)
 ),
 totals as (
-    select (select count(*) from scope)                 as all_jobs,
-           (select coalesce(sum(cost_usd), 0) from scope) as all_cost_usd,
-           count(*)                                     as all_jobs_finished,
-           sum(cost_usd)                                as all_finished_cost_usd,
-           coalesce(sum(top_tier_cost_usd), 0)          as all_baseline_usd,
-           count(*) filter (where attempts > 0 and top_tier_cost_usd is null) as all_jobs_unpriced,
-           percentile_cont(array[0.5, 0.95]) within group (order by end_to_end_ms) as all_end_to_end_ms,
+    select jobs              as all_jobs,
+           spent_usd         as all_cost_usd,
+           jobs_finished     as all_jobs_finished,
+           cost_usd          as all_finished_cost_usd,
+           baseline_usd      as all_baseline_usd,
+           jobs_unpriced     as all_jobs_unpriced,
+           (select end_to_end_ms from end_to_end where is_total) as all_end_to_end_ms,
            coalesce((select max(tier) from tiers), (select max(tier) from attempts)) as top_tier
-    from finished
+    from by_final_tier
+    where is_total
 )
 -- Totals ride on every tier row, so one statement (one snapshot) gives both.
 select totals.*, per_tier.*
@@ -86,6 +110,7 @@ order by per_tier.tier
 SCOPE_FILTERS = {"batch": "batch_id = :batch", "tenant": "tenant = :tenant", "since": "created_at >= :since"}
 MONEY_PLACES = Decimal("0.0000000001")  # NUMERIC(20, 10), the ledger's scale
 ZERO = Decimal(0)
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a missing relation
 
 
 @dataclass(frozen=True)
@@ -185,10 +210,15 @@ def report_query(*, batch: int | None = None, tenant: str | None = None,
 def build_report(engine: Engine, *, batch: int | None = None, tenant: str | None = None,
                  since: datetime | None = None) -> Report:
     sql, given = report_query(batch=batch, tenant=tenant, since=since)
-    with engine.begin() as conn:
-        for setting in REPORT_SETTINGS:
-            conn.execute(text(setting))
-        rows = conn.execute(text(sql), given).mappings().all()
+    try:
+        with engine.begin() as conn:
+            for setting in REPORT_SETTINGS:
+                conn.execute(text(setting))
+            rows = conn.execute(text(sql), given).mappings().all()
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) == UNDEFINED_TABLE:
+            raise ConfigError("this ledger has no cost views yet: run `ladder migrate` (alembic upgrade head)") from None
+        raise
     first = rows[0]
     lines = tuple(_tier_line(row) for row in rows if row["tier"] is not None)
     return Report(

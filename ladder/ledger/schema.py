@@ -21,10 +21,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -65,6 +67,9 @@ batches = Table(
     Column("job_count", Integer, nullable=False, server_default="0"),
     Column("rejected_lines", Integer, nullable=False, server_default="0"),
     _now(),
+    # The subtasks of a batch's composite jobs live in one child batch (0005).
+    Column("parent_batch_id", BigInteger, ForeignKey("batches.id", ondelete="CASCADE")),
+    Index("uq_batches_parent", "parent_batch_id", unique=True, postgresql_where=text("parent_batch_id is not null")),
 )
 
 jobs = Table(
@@ -93,6 +98,12 @@ jobs = Table(
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
+    # Platform (0005): subtask links, the A/B arm, the broker priority of the job's messages.
+    Column("parent_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE")),
+    Column("subtask", Text),
+    Column("experiment", Text),
+    Column("arm", Text),
+    Column("priority", SmallInteger),
     UniqueConstraint("batch_id", "custom_id", name="uq_jobs_batch_custom_id"),
     CheckConstraint("status in ('queued','routed','running','done','failed')", name="ck_jobs_status"),
     Index("ix_jobs_batch_status", "batch_id", "status"),
@@ -120,8 +131,10 @@ attempts = Table(
     Column("output", Text),
     Column("cache_hit", Boolean, nullable=False, server_default="false"),
     _now(),
-    # One row per (job, tier, try): a redelivered task finds its row and never charges twice.
-    UniqueConstraint("job_id", "tier", "try_no", name="uq_attempts_job_tier_try"),
+    # An ensemble member's index (0005); 0 for an ordinary call.
+    Column("member", Integer, nullable=False, server_default="0"),
+    # One row per (job, tier, try, member): a redelivered task finds its row and never charges twice.
+    UniqueConstraint("job_id", "tier", "try_no", "member", name="uq_attempts_job_tier_try_member"),
     CheckConstraint("outcome in ('accepted','escalated','failed')", name="ck_attempts_outcome"),
     CheckConstraint("tier >= 1", name="ck_attempts_tier"),
     Index("ix_attempts_tier_created", "tier", "created_at"),

@@ -61,7 +61,7 @@ def start_model_servers(config: LadderConfig, models_dir: Path, supervisor: Supe
                          server_command(server, models_dir, served_model_name(config, server)), env)
         for server in config.model_servers
     ]
-    for server, child in zip(config.model_servers, started):
+    for server, child in zip(config.model_servers, started, strict=True):
         wait_until_serving(server, child, supervisor, timeout)
     return started
 

@@ -41,8 +41,8 @@ per_job as (
            j.batch_id, j.tenant, j.status, j.start_tier, j.final_tier, j.created_at, j.finished_at,
            count(a.id)                                           as attempts,
            coalesce(sum(a.cost_usd), 0)                          as cost_usd,
-           max(a.tier) filter (where a.outcome = 'accepted')     as kept_tier,
-           max(a.cost_usd) filter (where a.outcome = 'accepted') as kept_cost_usd,
+           max(a.cost_usd) filter (where a.outcome = 'accepted' and a.tier = (select tier from top_tier))
+                                                                 as kept_top_tier_cost_usd,
            coalesce(max(a.prompt_tokens) filter (where a.outcome = 'accepted'), max(a.prompt_tokens))
                                                                  as kept_prompt_tokens,
            coalesce(max(a.completion_tokens) filter (where a.outcome = 'accepted'), max(a.completion_tokens))
@@ -61,20 +61,23 @@ select per_job.job_id,
        per_job.final_tier,
        per_job.created_at,
        per_job.finished_at,
-       (extract(epoch from per_job.finished_at - per_job.created_at) * 1000)::float8 as end_to_end_ms,
+       -- date_part is float8 arithmetic; extract() would be NUMERIC, and slower, for a duration.
+       date_part('epoch', per_job.finished_at - per_job.created_at) * 1000 as end_to_end_ms,
        per_job.attempts,
        per_job.cost_usd,
        per_job.kept_prompt_tokens                                as baseline_prompt_tokens,
        per_job.kept_completion_tokens                            as baseline_completion_tokens,
        top_tier.tier                                             as top_tier,
-       case
-           when per_job.kept_tier = top_tier.tier then per_job.kept_cost_usd
-           else round(
+       coalesce(
+           per_job.kept_top_tier_cost_usd,
+           round(
                (top.input_per_1m * per_job.kept_prompt_tokens + top.output_per_1m * per_job.kept_completion_tokens)
                    / 1000000
-               + top.machine_per_hour * round(per_job.kept_latency_ms::numeric / 1000, 6) / 3600,
+               -- Most top tiers are priced per token: skip the machine-time arithmetic for them.
+               + case when top.machine_per_hour = 0 then 0
+                      else top.machine_per_hour * round(per_job.kept_latency_ms::numeric / 1000, 6) / 3600 end,
                10)
-       end                                                       as top_tier_cost_usd
+       )                                                         as top_tier_cost_usd
 from per_job
 cross join top_tier
 left join tiers top on top.tier = top_tier.tier
@@ -87,6 +90,8 @@ create view cost_by_tier as
 with per_tier as (
     select tier,
            count(*)                                       as attempts,
+           -- (job, tier, try) is unique: a job's first try on a tier marks it reaching the tier.
+           count(*) filter (where try_no = 1)             as jobs_reached,
            count(*) filter (where outcome = 'accepted')   as accepted,
            count(*) filter (where outcome = 'escalated')  as escalated,
            count(*) filter (where outcome = 'failed')     as failed,
@@ -106,10 +111,11 @@ select per_tier.tier,
        tiers.name                                                as tier_name,
        tiers.model,
        per_tier.attempts,
+       per_tier.jobs_reached,
        per_tier.accepted,
        per_tier.escalated,
        per_tier.failed,
-       round(per_tier.escalated::numeric / per_tier.attempts, 4) as escalation_rate,
+       round(per_tier.escalated::numeric / nullif(per_tier.jobs_reached, 0), 4) as escalation_rate,
        per_tier.prompt_tokens,
        per_tier.completion_tokens,
        per_tier.cost_usd,

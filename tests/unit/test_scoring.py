@@ -46,3 +46,23 @@ def test_backoff_grows_and_honours_retry_after():
     assert all(retry_delay(3, rng=rng) <= 4.0 for _ in range(50))
     assert retry_delay(0, retry_after=7, rng=rng) >= 7
     assert retry_delay(20, rng=rng) <= 60
+
+
+def test_learned_scorer_is_a_second_opinion_beside_logprobs(tmp_path):
+    # Given a scorer trained to trust answers that end in a number
+    from ladder.config import Tier
+    from worker.score.learned import LearnedScorer
+
+    prompts = [f"What is {i} + {i}?" for i in range(40)]
+    answers = [f"The answer is {2 * i}." if i % 2 else "I think maybe it is something" for i in range(40)]
+    scorer = LearnedScorer.train(prompts, answers, [bool(i % 2) for i in range(40)])
+    path = tmp_path / "scorer.json"
+    scorer.save(path)
+    tier = Tier(name="t", provider="instant", model="m", options={"scorer_path": str(path)})
+    request = Request("What is 7 + 7?", 8)
+    # When it scores a generation without log-probabilities, it decides alone
+    alone = confidence(request, gen("The answer is 14."), tier)
+    assert alone == pytest.approx(scorer.score(request.prompt, "The answer is 14."))
+    # And beside log-probabilities, the two are averaged
+    both = confidence(request, gen("The answer is 14.", [math.log(0.5)]), tier)
+    assert both == pytest.approx((0.5 + alone) / 2)

@@ -1,7 +1,9 @@
-"""Choose a starting tier: rules first, then the learned router, then the default.
+"""Choose a starting tier from the job's plan: rules, the learned router, or a fixed tier.
 
 Pure apart from the learned router's artifact, which is loaded once per
-process. The tenant's allowed tiers clamp the choice upwards.
+process. The plan (``worker.experiments.plan_for``: arm over tenant over
+``routing``) names the strategy; the tenant's allowed tiers clamp the
+choice upwards.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ladder.config import LadderConfig
+from worker.experiments import Plan
 from worker.route.rules import RouteChoice, route_by_rules
 
 
@@ -28,14 +31,23 @@ def clamp_to_allowed(tier: int, allowed: Collection[int] | None) -> int:
     return above[0] if above else max(allowed)
 
 
-def choose_start(config: LadderConfig, prompt: str, task: str | None, tenant: str) -> RouteChoice:
+def _by_strategy(config: LadderConfig, prompt: str, task: str | None, plan: Plan) -> RouteChoice:
+    if plan.start_tier is not None:
+        return RouteChoice(plan.start_tier, "plan:start_tier")
+    if plan.routing_strategy == "cheapest":
+        return RouteChoice(1, "plan:cheapest")
+    if plan.routing_strategy == "top":
+        return RouteChoice(config.top_tier, "plan:top")
     routing = config.routing
     choice = route_by_rules(routing, prompt, task)
-    if choice is None and routing.router == "learned" and routing.router_path is not None:
+    if choice is None and plan.routing_strategy == "learned" and routing.router_path is not None:
         tier = _learned_router(str(routing.router_path)).predict_tier(prompt)
         choice = RouteChoice(min(max(1, tier), config.top_tier), "learned")
-    if choice is None:
-        choice = RouteChoice(routing.default_tier, "default")
+    return choice or RouteChoice(routing.default_tier, "default")
+
+
+def choose_start(config: LadderConfig, prompt: str, task: str | None, tenant: str, plan: Plan | None = None) -> RouteChoice:
+    choice = _by_strategy(config, prompt, task, plan or Plan(config.routing.router))
     policy = config.tenants.get(tenant)
     tier = clamp_to_allowed(choice.tier, policy.allowed_tiers if policy else None)
     return choice if tier == choice.tier else RouteChoice(tier, f"{choice.reason}+tenant")

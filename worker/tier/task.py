@@ -19,7 +19,7 @@ from ladder.config import LadderConfig, get_config
 from ladder.errors import TierRejected, TierUnavailable
 from worker.app import TIER_TASK, app, tier_queue
 from worker.audit.task import maybe_audit
-from worker.budget import estimate_cost, reserve
+from worker.budget import Reservation, estimate_cost, reserve
 from worker.decide import Degrade, Escalate, GiveUp, Wait, decide, on_unhealthy
 from worker.health import circuit
 from worker.providers.base import Request
@@ -31,6 +31,7 @@ from worker.tier.backoff import retry_delay
 from worker.tier.runtime import provider_for
 
 log = logging.getLogger("ladder.tier")
+BUDGET_RECHECK_S = 0.5  # a call that only waits for others' reservations to settle looks again this soon
 
 
 def enqueue_tier(job_id: int, tier: int, countdown: float | None = None) -> None:
@@ -57,9 +58,14 @@ def run_tier(self, job_id: int, tier: int) -> str:
     spec = config.tier(tier)
     policy = config.tenants.get(job.tenant)
     budgeted = bool(policy and policy.budget_usd is not None)
-    if budgeted and not reserve(job.tenant, job_id, tier, try_no, estimate_cost(spec, job.prompt, job.max_tokens)):
-        stop_job(job_id, reason=f"budget: tenant {job.tenant!r} has no budget left for tier {tier}")
-        return "budget"
+    if budgeted:
+        verdict = reserve(job.tenant, job_id, tier, try_no, estimate_cost(spec, job.prompt, job.max_tokens))
+        if verdict is Reservation.BUSY:
+            enqueue_tier(job_id, tier, countdown=BUDGET_RECHECK_S)
+            return "budget-wait"
+        if verdict is Reservation.EXHAUSTED:
+            stop_job(job_id, reason=f"budget: tenant {job.tenant!r} has no budget left for tier {tier}")
+            return "budget"
 
     request = Request(prompt=job.prompt, max_tokens=job.max_tokens, task=job.task, custom_id=job.custom_id)
     base = dict(job_id=job_id, tier=tier, try_no=try_no, model=spec.model, provider=spec.provider)
@@ -87,7 +93,7 @@ def run_tier(self, job_id: int, tier: int) -> str:
         return _finish(job, failed, config, budgeted)
     circuit.record_success(tier)
 
-    score = confidence(request, generation)
+    score = confidence(request, generation, spec)
     attempt = AttemptRecord(
         **base | {"model": generation.model or spec.model},
         prompt_tokens=generation.prompt_tokens,
