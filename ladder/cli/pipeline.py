@@ -63,7 +63,7 @@ def submit(file: Path, tenant: str, name: str | None, fmt: str | None, wait: boo
     err = Console(stderr=True)
     submitted = submit_file(file, get_config(), tenant=tenant, name=name, fmt=fmt)
     for problem in submitted.errors[:50]:
-        err.print(f"[yellow]skipped[/] {file}: {problem}")
+        err.print(f"[yellow]skipped[/] {file}: {problem}", soft_wrap=True, markup=True, highlight=False)
     if len(submitted.errors) > 50:
         err.print(f"[yellow]… and {len(submitted.errors) - 50} more bad lines[/]")
     err.print(f"batch {submitted.batch_id}: {submitted.job_count} jobs queued, {len(submitted.errors)} lines rejected")
