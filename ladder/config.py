@@ -195,6 +195,9 @@ class ModelServer(_Strict):
     host: str = "127.0.0.1"
     n_ctx: int = 2048
     n_threads: int = 1
+    # Per-token logprobs need logits for every token; the top tier's answer is
+    # final whatever its confidence, so its server can skip that cost.
+    logits_all: bool = True
 
 
 class Limits(_Strict):

@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import ladder.ledger.tiers  # noqa: F401  (registers the tiers table on the shared metadata)
 from ladder.ledger.schema import metadata
 from ladder.settings import get_settings
 

@@ -116,7 +116,7 @@ def tune(file, models, router, target, train_fraction, seed, prices, out, sweep,
     console = Console()
     console.print(_front_table(tuning, target))
     if sweep:
-        tuning_.write_sweep(tuning.points, Path(sweep))
+        tuning_.write_sweep(tuning.points, Path(sweep), tuning.settings["tuned_on"]["rows"])
     if plot:
         tuning_.plot_front(tuning, Path(plot), f"{router} on {Path(file).name}")
     tuning_.write_settings(tuning.settings, out)

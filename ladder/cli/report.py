@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timezone
 from pathlib import Path
 
@@ -22,17 +23,23 @@ def report(batch, tenant, since, as_json, plot_path, sweep_path):
     """Per tier: share of jobs Pᵢ, cost Cᵢ, Σ Pᵢ·Cᵢ, saving against all-top-tier, escalation, latency."""
     from ladder.ledger.db import get_engine
     from ladder.ledger.report import build_report, render, to_json
+    from worker.audit.accuracy import render_accuracy, routing_accuracy
 
     if sweep_path and not plot_path:
         raise click.UsageError("--sweep only feeds the picture: give --plot FILE as well")
     since = since.replace(tzinfo=timezone.utc) if since else None
-    figures = build_report(get_engine(), batch=batch, tenant=tenant, since=since)
+    engine = get_engine()
+    figures = build_report(engine, batch=batch, tenant=tenant, since=since)
+    with engine.connect() as conn:
+        accuracy = routing_accuracy(conn, batch)
     if as_json:
-        click.echo(to_json(figures))
+        click.echo(json.dumps(json.loads(to_json(figures)) | {"routing_accuracy": accuracy.as_json()}, indent=2))
     else:
         from rich.console import Console
 
-        render(figures, Console())
+        console = Console()
+        render(figures, console)
+        render_accuracy(accuracy, console)
     if plot_path:
         from ladder.ledger.plot import plot_front
 

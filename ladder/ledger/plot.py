@@ -39,15 +39,6 @@ def load_sweep(path: Path) -> list[SweepPoint]:
                          "`ladder tune` writes one") from None
 
 
-def pareto_front(points: list[SweepPoint]) -> list[SweepPoint]:
-    """The points no other point beats on both cost (lower) and quality (higher), cheapest first."""
-    front: list[SweepPoint] = []
-    for point in sorted(points, key=lambda p: (p.cost, -p.quality)):
-        if not front or point.quality > front[-1].quality:
-            front.append(point)
-    return front
-
-
 def plot_front(report: Report, path: Path, sweep_path: Path | None = None) -> Path:
     import matplotlib
 
@@ -85,6 +76,8 @@ def _cost_bars(ax, report: Report) -> None:
 
 def _front(ax, report: Report, sweep: list[SweepPoint]) -> None:
     ax.scatter([p.cost for p in sweep], [p.quality for p in sweep], color="lightgrey", label="threshold sweep")
+    from ladder.offline.metrics import pareto_front
+
     front = pareto_front(sweep)
     ax.plot([p.cost for p in front], [p.quality for p in front], marker="o", drawstyle="steps-post",
             label="Pareto front")

@@ -1,8 +1,9 @@
 """The cost report: per tier, Pᵢ · Cᵢ against the all-top-tier baseline.
 
-One SQL statement over the ``job_costs`` view does the counting, summing and
-percentiles; Python only divides the sums it gets back (as ``Decimal``), so
-the totals are exactly what PostgreSQL added up. A job belongs to the tier it
+One SQL statement over the ``job_costs`` view (and ``attempts``, for the
+per-tier escalation and latency) does the counting, summing and percentiles;
+no attempt row reaches Python, which only divides the sums it gets back (as
+``Decimal``), so the totals are exactly what PostgreSQL added up. A job belongs to the tier it
 finished on (done or failed): Pᵢ is the share of finished jobs ending there,
 Cᵢ the mean of everything those jobs cost, lower-tier attempts included, so
 Σ Pᵢ·Cᵢ is the mean cost of a finished job.
@@ -43,14 +44,11 @@ by_final_tier as (
     group by grouping sets ((final_tier), ())
 ),
 end_to_end as (
-    -- From jobs alone: durations need no attempts, and the sums above stay a hashed pass.
-    select grouping(final_tier) = 1 as is_total,
-           final_tier               as tier,
-           percentile_cont(array[0.5, 0.95]) within group (order by date_part('epoch', finished_at - created_at) * 1000)
-                                    as end_to_end_ms
+    -- From jobs alone: a duration needs no attempts, and the sums above stay one hashed pass.
+    select percentile_cont(array[0.5, 0.95]) within group (order by date_part('epoch', finished_at - created_at) * 1000)
+               as end_to_end_ms
     from jobs
     where ({filters}) and status in ('done', 'failed') and final_tier is not null
-    group by grouping sets ((final_tier), ())
 ),
 scoped_attempts as not materialized (
     select * from attempts a where {attempts_filter}
@@ -79,12 +77,11 @@ every_tier as (
     select tier from tiers union select tier from finished_tiers union select tier from by_attempt_tier
 ),
 per_tier as (
-    select every_tier.tier, tiers.name, f.jobs_finished, f.jobs_failed, f.cost_usd, e.end_to_end_ms,
+    select every_tier.tier, tiers.name, f.jobs_finished, f.jobs_failed, f.cost_usd,
            a.attempts, a.attempt_cost_usd, a.jobs_reached, a.jobs_escalated, attempt_latency.latency_ms
     from every_tier
     left join tiers using (tier)
     left join finished_tiers f using (tier)
-    left join (select tier, end_to_end_ms from end_to_end where not is_total) e using (tier)
     left join by_attempt_tier a using (tier)
     left join attempt_latency using (tier)
 ),
@@ -95,7 +92,7 @@ totals as (
            cost_usd          as all_finished_cost_usd,
            baseline_usd      as all_baseline_usd,
            jobs_unpriced     as all_jobs_unpriced,
-           (select end_to_end_ms from end_to_end where is_total) as all_end_to_end_ms,
+           (select end_to_end_ms from end_to_end) as all_end_to_end_ms,
            coalesce((select max(tier) from tiers), (select max(tier) from attempts)) as top_tier
     from by_final_tier
     where is_total
@@ -135,7 +132,6 @@ class TierLine:
     jobs_reached: int = 0
     jobs_escalated: int = 0
     attempt_latency_ms: Percentiles = Percentiles()
-    end_to_end_ms: Percentiles = Percentiles()
 
     @property
     def mean_cost_usd(self) -> Decimal | None:
@@ -247,13 +243,13 @@ def _tier_line(row) -> TierLine:
         jobs_reached=row["jobs_reached"] or 0,
         jobs_escalated=row["jobs_escalated"] or 0,
         attempt_latency_ms=Percentiles.of(row["latency_ms"]),
-        end_to_end_ms=Percentiles.of(row["end_to_end_ms"]),
     )
 
 
 def to_json(report: Report) -> str:
-    """The report for machines. Money and ratios are strings of exact decimals
-    (a JSON number would be read back as a float); latencies are numbers in ms."""
+    """The report for machines. Money and ratios are strings of decimals (a JSON
+    number would be read back as a float): sums exactly as the ledger holds them,
+    means and shares to the ledger's 10 places. Latencies are numbers in ms."""
 
     def exact(value: Decimal | None, places: Decimal = MONEY_PLACES) -> str | None:
         return None if value is None else str(value.quantize(places))
@@ -277,7 +273,6 @@ def to_json(report: Report) -> str:
             "jobs_escalated": line.jobs_escalated,
             "escalation_rate": exact(line.escalation_rate),
             "attempt_latency_ms": latency(line.attempt_latency_ms),
-            "end_to_end_ms": latency(line.end_to_end_ms),
         }
         for line in report.tiers
     ]
@@ -308,7 +303,7 @@ def render(report: Report, console) -> None:
     title = "Cost by final tier" + "".join(f" · {name} {value}" for name, value in report.scope.items())
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("tier", justify="left", no_wrap=True, min_width=6)
-    for header in ("jobs", "Pᵢ", "Cᵢ $/job", "Pᵢ·Cᵢ $", "escal.", "try ms", "e2e s"):
+    for header in ("jobs", "Pᵢ", "Cᵢ $/job", "Pᵢ·Cᵢ $", "escalated", "attempt ms"):
         table.add_column(header, justify="right", no_wrap=True)
     for line in report.tiers:
         table.add_row(
@@ -319,17 +314,17 @@ def render(report: Report, console) -> None:
             _significant(ratio(line.cost_usd, report.jobs_finished)),
             _percent(line.escalation_rate),
             _pair(line.attempt_latency_ms, 1),
-            _pair(line.end_to_end_ms, 1000),
         )
     console.print(table)
     console.print("[dim]Pᵢ: share of finished jobs ending on the tier · Cᵢ: their mean cost, lower tiers included · "
-                  "escal.: share of the jobs reaching the tier that climbed on · try: one attempt, e2e: submit to finish, "
+                  "escalated: share of the jobs reaching the tier that climbed on · attempt ms: one model call, "
                   "p50/p95[/dim]")
     in_flight = report.jobs - report.jobs_finished
     failed = sum(line.jobs_failed for line in report.tiers)
     console.print(f"jobs {report.jobs:,} ({report.jobs_finished:,} finished of which {failed:,} failed, "
                   f"{in_flight:,} in flight) · "
-                  f"spent {_usd(report.total_cost_usd)} · end to end p50/p95 {_pair(report.end_to_end_ms, 1000)} s")
+                  f"spent {_usd(report.total_cost_usd)} · end to end (submit to finish) p50/p95 "
+                  f"{_pair(report.end_to_end_ms, 1000)} s")
     if not report.jobs_finished:
         console.print("no finished jobs in scope yet: Σ Pᵢ·Cᵢ and the saving need at least one")
         return

@@ -112,8 +112,10 @@ def replay_thresholds(path: Path, outcomes: Outcomes, prices: Mapping[str, Price
                           cascade=settings["router"] == "cascade")
 
 
-def write_sweep(points: Sequence[metrics.Point], path: Path) -> None:
-    path.write_text(json.dumps([p.as_json() for p in points], indent=1) + "\n")
+def write_sweep(points: Sequence[metrics.Point], path: Path, jobs: int) -> None:
+    """The sweep for `ladder report --plot --sweep`: cost as mean USD per job, the unit of Σ Pᵢ·Cᵢ."""
+    rows = [p.as_json() | {"cost": float(p.cost) / jobs, "cost_total": float(p.cost)} for p in points]
+    path.write_text(json.dumps(rows, indent=1) + "\n")
 
 
 def plot_front(tuning: Tuning, path: Path, title: str) -> None:

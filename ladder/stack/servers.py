@@ -27,7 +27,7 @@ def server_command(server: ModelServer, models_dir: Path, alias: str | None = No
     if not model.is_file():
         raise ConfigError(f"model server {server.name!r}: no model file at {model}; run `python -m ladder.stack.models`")
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model.resolve()),
-               "--host", server.host, "--port", str(server.port), "--logits_all", "true",
+               "--host", server.host, "--port", str(server.port), "--logits_all", str(server.logits_all).lower(),
                "--n_ctx", str(server.n_ctx), "--n_threads", str(server.n_threads)]
     return command + (["--model_alias", alias] if alias else [])
 

@@ -273,8 +273,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.CheckConstraint("tier >= 1", name="ck_tiers_tier"),
     )
-    # job_costs reads a job's attempts newest first; cost_by_tier reads latencies in order.
-    op.create_index("ix_attempts_job_newest", "attempts", ["job_id", "id"])
+    # escalations walks each job's attempts in the order they were made (lead() without a
+    # sort); cost_by_tier and the report read latencies in order for their percentiles.
+    op.create_index("ix_attempts_job_sequence", "attempts", ["job_id", "id"])
     op.create_index("ix_attempts_tier_latency", "attempts", ["tier", "latency_ms"])
     for sql in VIEWS.values():
         op.execute(sql)
@@ -285,5 +286,5 @@ def downgrade() -> None:
     for name in reversed(list(VIEWS)):
         op.execute(f"drop view if exists {name}")
     op.drop_index("ix_attempts_tier_latency", table_name="attempts")
-    op.drop_index("ix_attempts_job_newest", table_name="attempts")
+    op.drop_index("ix_attempts_job_sequence", table_name="attempts")
     op.drop_table("tiers")

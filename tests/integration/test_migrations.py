@@ -64,7 +64,7 @@ def test_upgrade_from_blank_creates_every_table_and_view(blank):
     alembic(url, "upgrade", "head")
     tables, views = schema_objects(engine)
     assert TABLES <= tables
-    assert views == VIEWS
+    assert VIEWS <= views
 
 
 def test_every_view_answers_on_an_empty_and_on_a_filled_ledger(blank):
@@ -89,7 +89,7 @@ def test_downgrade_to_base_then_upgrade_round_trips(blank):
     assert schema_objects(engine) == (set(), set())
     # And upgrading again gives the same schema, whose views answer
     alembic(url, "upgrade", "head")
-    assert schema_objects(engine)[1] == VIEWS
+    assert VIEWS <= schema_objects(engine)[1]
     assert every_view_answers(engine)["cost_by_tier"] == 0
 
 

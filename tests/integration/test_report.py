@@ -189,3 +189,16 @@ def test_an_unmigrated_ledger_says_to_run_migrate(empty_database_url, monkeypatc
     # Then it fails with the command that fixes it, and no traceback
     assert result.exit_code == 2
     assert "run `ladder migrate`" in result.output
+
+
+def test_print_report_renders_one_batch_on_the_given_console(ledger):
+    from rich.console import Console
+
+    from ladder.ledger.report import print_report
+
+    batch = fill(ledger)["second"]
+    console = Console(record=True, width=120)
+    figures = print_report(ledger, batch=batch, console=console)
+    shown = console.export_text()
+    assert f"batch {batch}" in shown
+    assert f"${figures.expected_cost_usd:.6f} per job" in shown

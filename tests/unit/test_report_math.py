@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ladder.errors import InputError
-from ladder.ledger.plot import SweepPoint, load_sweep, pareto_front
+from ladder.ledger.plot import load_sweep
 from ladder.ledger.report import Report, TierLine, _significant, ratio, to_json
 
 
@@ -68,12 +68,6 @@ def test_json_money_is_exact_decimal_strings():
 ])
 def test_per_job_costs_keep_three_significant_digits(value, shown):
     assert _significant(value) == shown
-
-
-def test_pareto_front_keeps_only_points_nothing_beats_on_both_axes():
-    points = [SweepPoint(1.0, 0.5, 0.1), SweepPoint(2.0, 0.7, 0.3), SweepPoint(2.5, 0.6, 0.4),
-              SweepPoint(2.0, 0.65, 0.35), SweepPoint(4.0, 0.9, 0.8), SweepPoint(5.0, 0.9, 1.0)]
-    assert [p.threshold for p in pareto_front(points)] == [0.1, 0.3, 0.8]
 
 
 def test_a_malformed_sweep_file_says_what_is_expected(tmp_path):

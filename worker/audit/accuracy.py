@@ -15,8 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from ladder.ledger.schema import jobs
-from ladder.ledger.schema import audits
+from ladder.ledger.schema import audits, jobs
 
 Z_95 = 1.959963984540054
 
@@ -78,3 +77,20 @@ def routing_accuracy(conn: Connection, batch: int | None = None) -> RoutingAccur
     return RoutingAccuracy(by_tier={t: agreement_rate(*c) for t, c in sorted(tiers.items())},
                            by_rule={r: agreement_rate(*c) for r, c in sorted(rules.items())},
                            audits=total, cost_usd=cost)
+
+
+def render_accuracy(accuracy: RoutingAccuracy, console) -> None:
+    """The audit table under the cost report: agreement per tier and per routing reason, 95% intervals."""
+    from rich.table import Table
+
+    if not accuracy.audits:
+        console.print("routing accuracy: no audits yet (audit.share of jobs accepted below the top tier are audited)")
+        return
+    table = Table(title=f"routing accuracy from {accuracy.audits} audits (audit spend ${accuracy.cost_usd:.6f})")
+    for column in ("accepted by", "audited", "agreed", "rate", "95% interval"):
+        table.add_column(column, justify="right")
+    rows = [(f"tier {t}", r) for t, r in accuracy.by_tier.items()] + [(f"route {k}", r) for k, r in accuracy.by_rule.items()]
+    for label, rate in rows:
+        shown = f"{rate.rate:.1%}" if rate.rate is not None else "-"
+        table.add_row(label, str(rate.audited), str(rate.agreed), shown, f"[{rate.low:.1%}, {rate.high:.1%}]")
+    console.print(table)
