@@ -118,7 +118,9 @@ class Stack:
         return ", ".join(f"{s.name} on :{s.port}" for s in self.config.model_servers) or "none configured"
 
     def start_workers(self, timeout: float = 120.0) -> str:
-        queues = {"route": ["--route"]} | {f"tier{n}": ["--tier", str(n)] for n in range(1, self.config.top_tier + 1)}
+        # The route worker also runs beat (sweeper, health probes): exactly one in the stack.
+        queues = ({"route": ["--route", "--beat"]} | {f"tier{n}": ["--tier", str(n)] for n in range(1, self.config.top_tier + 1)}
+                  | {"audit": ["--audit"]})
         children = [self.supervisor.spawn(f"worker-{queue}", ladder_command("worker", *args), self.child_env())
                     for queue, args in queues.items()]
         deadline = time.monotonic() + timeout

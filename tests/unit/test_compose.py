@@ -45,13 +45,13 @@ def test_every_ladder_command_is_a_real_subcommand_with_valid_options(services):
             pytest.fail(f"{name}: `ladder {' '.join(service['command'])}` does not parse: {exc}")
 
 
-def test_one_scalable_worker_service_per_tier_and_one_for_routing(services):
+def test_one_scalable_worker_service_per_tier_one_for_routing_and_one_for_audits(services):
     # Given the bundled config's tiers
     top = load_config(BUNDLED_CONFIG).top_tier
     workers = {name: s for name, s in ladder_services(services).items() if s["command"][0] == "worker"}
-    # Then the workers cover the route queue and each tier exactly once
+    # Then the workers cover the route queue (with the one beat), the audits and each tier exactly once
     served = sorted(" ".join(s["command"][1:]) for s in workers.values())
-    assert served == sorted(["--route"] + [f"--tier {n}" for n in range(1, top + 1)])
+    assert served == sorted(["--route --beat", "--audit"] + [f"--tier {n}" for n in range(1, top + 1)])
     # And each can be scaled: no fixed container name, no host port
     for name, service in workers.items():
         assert "container_name" not in service and "ports" not in service, f"{name} cannot be scaled"
