@@ -14,7 +14,8 @@ from kombu import Exchange, Queue
 
 from worker.audit import AUDIT_QUEUE
 
-app = Celery("ladder", include=["worker.route.task", "worker.tier.task", "worker.sweep", "worker.health.probe", "worker.audit.task"])
+app = Celery("ladder", include=["worker.route.task", "worker.tier.task", "worker.sweep", "worker.health.probe", "worker.audit.task",
+                                "worker.compose.task", "worker.ensemble.task"])
 
 ROUTE_QUEUE = "route"
 ROUTE_TASK = "ladder.route"

@@ -1,7 +1,8 @@
 """Caches in Redis: routing decisions by normalised prompt, answers by exact prompt.
 
-- Routing cache: the starting tier chosen for a prompt, keyed by tenant,
-  arm, task and the prompt with case and whitespace folded, for
+- Routing cache: the starting tier chosen for a prompt, keyed by the
+  routing policy, tenant, arm, task and the prompt with case and whitespace
+  folded, for
   ``cache.route_ttl_s``. A repeated prompt skips the rules and the learned
   router. A cached choice is still clamped to the tiers that are healthy now.
 - Response cache (tenants with ``response_cache: true``): the accepted
@@ -47,8 +48,13 @@ def _digest(*parts: object) -> str:
 # --- routing decisions ------------------------------------------------------
 
 
-def route_key(tenant: str, arm: str | None, task: str | None, prompt: str) -> str:
-    return ROUTE_PREFIX + _digest(tenant, arm, task, normalise_prompt(prompt))
+def _policy_digest(config: LadderConfig) -> str:
+    """What a routing decision depends on besides the prompt: a changed config never reuses old decisions."""
+    return _digest(config.model_dump_json(include={"tiers", "routing", "tenants", "experiments"}))[:16]
+
+
+def route_key(config: LadderConfig, tenant: str, arm: str | None, task: str | None, prompt: str) -> str:
+    return ROUTE_PREFIX + _digest(_policy_digest(config), tenant, arm, task, normalise_prompt(prompt))
 
 
 def cached_route(config: LadderConfig, key: str) -> RouteChoice | None:

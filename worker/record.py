@@ -70,7 +70,8 @@ def load_route_inputs(job_id: int):
     with get_engine().connect() as conn:
         return conn.execute(
             select(jobs.c.prompt, jobs.c.task, jobs.c.tenant, jobs.c.status, jobs.c.current_tier, jobs.c.max_tokens,
-                   jobs.c.metadata, jobs.c.parent_id, jobs.c.priority, batches.c.job_count.label("batch_jobs"))
+                   jobs.c.metadata, jobs.c.parent_id, jobs.c.priority, jobs.c.route_reason,
+                   batches.c.job_count.label("batch_jobs"))
             .select_from(jobs.join(batches, batches.c.id == jobs.c.batch_id))
             .where(jobs.c.id == job_id)
         ).first()

@@ -19,8 +19,14 @@ import click
               help="also draw the cost against the all-top-tier baseline into this PNG")
 @click.option("--sweep", "sweep_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="threshold sweep from `ladder tune` (JSON list of {cost, quality, threshold}) for the plot's Pareto front")
-def report(batch, tenant, since, as_json, plot_path, sweep_path):
+@click.option("--by-arm", is_flag=True, help="compare the arms of the A/B experiments instead (same as `ladder experiments`)")
+@click.pass_context
+def report(ctx, batch, tenant, since, as_json, plot_path, sweep_path, by_arm):
     """Per tier: share of jobs Pᵢ, cost Cᵢ, Σ Pᵢ·Cᵢ, saving against all-top-tier, escalation, latency."""
+    if by_arm:
+        from ladder.cli.platform import experiments
+
+        return ctx.invoke(experiments, tenant=tenant, as_json=as_json)
     from ladder.ledger.db import get_engine
     from ladder.ledger.report import build_report, render, to_json
     from worker.audit.accuracy import render_accuracy, routing_accuracy

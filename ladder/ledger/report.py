@@ -54,12 +54,12 @@ scoped_attempts as not materialized (
     select * from attempts a where {attempts_filter}
 ),
 by_attempt_tier as (
-    -- (job, tier, try) is unique: try 1 marks a job reaching the tier, and a job
-    -- leaves a tier upwards through exactly one escalated attempt.
+    -- A job reached a tier when it has any attempt there (retries and ensemble
+    -- members are attempts too); it leaves upwards through one escalated attempt.
     select tier,
            count(*)                                      as attempts,
            sum(cost_usd)                                 as attempt_cost_usd,
-           count(*) filter (where try_no = 1)            as jobs_reached,
+           count(distinct job_id)                        as jobs_reached,
            count(*) filter (where outcome = 'escalated') as jobs_escalated
     from scoped_attempts
     group by tier

@@ -91,7 +91,7 @@ with per_tier as (
     select tier,
            count(*)                                       as attempts,
            -- (job, tier, try) is unique: a job's first try on a tier marks it reaching the tier.
-           count(*) filter (where try_no = 1)             as jobs_reached,
+           count(distinct job_id)                         as jobs_reached,
            count(*) filter (where outcome = 'accepted')   as accepted,
            count(*) filter (where outcome = 'escalated')  as escalated,
            count(*) filter (where outcome = 'failed')     as failed,

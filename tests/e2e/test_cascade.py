@@ -83,7 +83,7 @@ def test_fifty_jobs_all_final_costs_add_up_with_a_readable_summary(cluster, open
         counts = dict(conn.execute(text("select status, count(*) from jobs where batch_id = :b group by status"), {"b": batch}).all())
         job_total, attempt_total, escalated, per_call = conn.execute(text(
             "select (select sum(total_cost_usd) from jobs where batch_id = :b), sum(a.cost_usd), "
-            "count(*) filter (where a.outcome = 'escalated'), count(*) = count(distinct (a.job_id, a.tier, a.try_no)) "
+            "count(*) filter (where a.outcome = 'escalated'), count(*) = count(distinct (a.job_id, a.tier, a.try_no, a.member)) "
             "from attempts a join jobs j on j.id = a.job_id where j.batch_id = :b"), {"b": batch}).one()
     assert sum(counts.values()) == 50 and set(counts) <= {"done", "failed"}
     assert isinstance(job_total, Decimal) and job_total == attempt_total

@@ -31,7 +31,7 @@ def figures(engine, batch: int) -> dict:
             select (select job_count from batches where id = :b) as submitted,
                    count(*) filter (where j.status in ('done', 'failed')) as final,
                    count(*) filter (where j.status not in ('done', 'failed')) as unfinished,
-                   (select count(*) - count(distinct (a.job_id, a.tier, a.try_no))
+                   (select count(*) - count(distinct (a.job_id, a.tier, a.try_no, a.member))
                       from attempts a join jobs j2 on j2.id = a.job_id where j2.batch_id = :b) as duplicated,
                    (select coalesce(sum(total_cost_usd), 0) from jobs where batch_id = :b) as job_total,
                    (select coalesce(sum(a.cost_usd), 0) from attempts a join jobs j3 on j3.id = a.job_id

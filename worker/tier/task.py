@@ -20,12 +20,24 @@ from ladder.errors import TierRejected, TierUnavailable
 from worker.app import TIER_TASK, app, tier_queue
 from worker.audit.task import maybe_audit
 from worker.budget import Reservation, estimate_cost, reserve
+from worker.cache import CachedAnswer
 from worker.decide import Degrade, Escalate, GiveUp, Wait, decide, on_unhealthy
+from worker.ended import job_ended
+from worker.experiments import plan_for
 from worker.health import circuit
 from worker.providers.base import Request
-from worker.record import (AttemptRecord, ClaimedJob, answer_and_tried_tiers, attempt_outcome, claim, load_route_inputs,
-                           move_job,
-                           record_attempt, recorded_outcome, stop_job)
+from worker.record import (
+    AttemptRecord,
+    ClaimedJob,
+    answer_and_tried_tiers,
+    attempt_outcome,
+    claim,
+    load_route_inputs,
+    move_job,
+    record_attempt,
+    recorded_outcome,
+    stop_job,
+)
 from worker.score import confidence
 from worker.tier.backoff import retry_delay
 from worker.tier.runtime import provider_for
@@ -34,8 +46,9 @@ log = logging.getLogger("ladder.tier")
 BUDGET_RECHECK_S = 0.5  # a call that only waits for others' reservations to settle looks again this soon
 
 
-def enqueue_tier(job_id: int, tier: int, countdown: float | None = None) -> None:
-    app.send_task(TIER_TASK, args=(job_id, tier), queue=tier_queue(tier), countdown=countdown)
+def enqueue_tier(job_id: int, tier: int, countdown: float | None = None, priority: int | None = None) -> None:
+    """``priority`` is the job's (``worker.fairness``): Redis serves 0 first."""
+    app.send_task(TIER_TASK, args=(job_id, tier), queue=tier_queue(tier), countdown=countdown, priority=priority)
 
 
 def usable_tiers(config: LadderConfig, tenant: str) -> set[int]:
@@ -61,10 +74,11 @@ def run_tier(self, job_id: int, tier: int) -> str:
     if budgeted:
         verdict = reserve(job.tenant, job_id, tier, try_no, estimate_cost(spec, job.prompt, job.max_tokens))
         if verdict is Reservation.BUSY:
-            enqueue_tier(job_id, tier, countdown=BUDGET_RECHECK_S)
+            enqueue_tier(job_id, tier, countdown=BUDGET_RECHECK_S, priority=job.priority)
             return "budget-wait"
         if verdict is Reservation.EXHAUSTED:
             stop_job(job_id, reason=f"budget: tenant {job.tenant!r} has no budget left for tier {tier}")
+            job_ended(config, job, None)
             return "budget"
 
     request = Request(prompt=job.prompt, max_tokens=job.max_tokens, task=job.task, custom_id=job.custom_id)
@@ -113,7 +127,8 @@ def _finish(job: ClaimedJob, attempt: AttemptRecord, config: LadderConfig, budge
         top_tier=config.top_tier,
         confidence=attempt.confidence,
         # A degraded job takes what the best healthy tier says.
-        threshold=0.0 if job.degraded else config.tier(attempt.tier).threshold,
+        threshold=0.0 if job.degraded else plan_for(config, job.tenant, job.experiment, job.arm).threshold(
+            attempt.tier, config.tier(attempt.tier).threshold),
         failed=attempt.error is not None,
         allowed=usable,
     )
@@ -122,9 +137,12 @@ def _finish(job: ClaimedJob, attempt: AttemptRecord, config: LadderConfig, budge
         t not in usable for t in range(attempt.tier + 1, config.top_tier + 1))
     recorded = record_attempt(attempt, decision, degraded=degraded, budgeted=budgeted)
     if isinstance(decision, Escalate):
-        enqueue_tier(job.id, decision.to_tier)
+        enqueue_tier(job.id, decision.to_tier, priority=job.priority)
     elif recorded and attempt_outcome(decision) == "accepted":
         maybe_audit(job.id, attempt.tier)
+        job_ended(config, job, CachedAnswer(attempt.tier, attempt.model, attempt.output or "", attempt.confidence))
+    elif recorded:
+        job_ended(config, job, None)
     log.info("job %s tier %s try %s: %s", job.id, attempt.tier, attempt.try_no, type(decision).__name__.lower())
     return type(decision).__name__.lower()
 
@@ -144,14 +162,15 @@ def _fail_over(job: ClaimedJob, tier: int, try_no: int, config: LadderConfig) ->
             skipped = AttemptRecord(job_id=job.id, tier=tier, try_no=try_no, model=spec.model, provider=spec.provider,
                                     error="circuit open")
             record_attempt(skipped, decision)
-            enqueue_tier(job.id, to_tier)
+            enqueue_tier(job.id, to_tier, priority=job.priority)
         case Degrade(to_tier=to_tier):
             if move_job(job.id, tier, to_tier, degraded=True):
-                enqueue_tier(job.id, to_tier)
+                enqueue_tier(job.id, to_tier, priority=job.priority)
         case GiveUp():
             stop_job(job.id, reason="degraded: no healthy tier above; the best answer so far stands", degraded=True)
+            job_ended(config, job, None)
         case Wait(seconds=seconds):
-            enqueue_tier(job.id, tier, countdown=seconds)
+            enqueue_tier(job.id, tier, countdown=seconds, priority=job.priority)
     log.info("job %s tier %s unhealthy: %s", job.id, tier, type(decision).__name__.lower())
     return f"unhealthy-{type(decision).__name__.lower()}"
 
@@ -163,6 +182,6 @@ def _resend_lost_followup(job_id: int, tier: int, try_no: int) -> str:
     if recorded_outcome(job_id, tier, try_no) == "escalated":
         row = load_route_inputs(job_id)
         if row is not None and row.status == "routed" and row.current_tier and row.current_tier > tier:
-            enqueue_tier(job_id, row.current_tier)
+            enqueue_tier(job_id, row.current_tier, priority=row.priority)
             return "resent"
     return "skipped"
