@@ -21,6 +21,8 @@ from ladder.ledger.schema import batches, jobs
 from producer.formats import parse_any
 from producer.parse import JobSpec, LineError
 
+# Redis commands per pipeline round trip: a message and its task-sent event are two.
+PUBLISH_PIPELINE = 2000
 COPY_COLUMNS = ("batch_id", "custom_id", "tenant", "line_no", "task", "prompt", "max_tokens", "metadata")
 
 
@@ -74,13 +76,25 @@ def job_ids(batch_id: int, chunk: int = 10_000) -> Iterator[int]:
             yield job_id
 
 
-def enqueue_batch(batch_id: int) -> int:
+def enqueue_batch(batch_id: int, pipeline_size: int = PUBLISH_PIPELINE) -> int:
+    """One route message per queued job, sent in Redis pipelines of ``pipeline_size`` commands.
+
+    A message lost to a failure part-way through is harmless: its job is still
+    ``queued`` in the ledger, and the sweeper enqueues it again.
+    """
     from worker.app import ROUTE_QUEUE, ROUTE_TASK, app
 
     sent = 0
-    with app.producer_or_acquire() as producer:
+    with app.producer_or_acquire() as producer, producer.batch(max_size=pipeline_size):
+        # Declared once here rather than once per message, which Celery does by default.
+        producer.maybe_declare(app.amqp.queues[ROUTE_QUEUE])
+        # Celery publishes the task-sent events through a disabled dispatcher and our
+        # producer, as here; this one's exchange is bound to the channel once, not once per event.
+        events = app.events.Dispatcher(enabled=False)
+        events.exchange = events.exchange(producer.channel)
         for job_id in job_ids(batch_id):
-            app.send_task(ROUTE_TASK, args=(job_id,), queue=ROUTE_QUEUE, producer=producer)
+            app.send_task(ROUTE_TASK, args=(job_id,), queue=ROUTE_QUEUE, producer=producer, declare=[],
+                          event_dispatcher=events)
             sent += 1
     return sent
 

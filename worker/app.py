@@ -59,8 +59,10 @@ def _configure(sender: Celery, **_: object) -> None:
         broker_transport_options={"visibility_timeout": int(max(60, longest_call * 2))},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # Flower switches worker events on while it runs (enable_events); always-on events
+        # cost three PUBLISHes per task, and task-sent events would flood Flower with every job.
+        worker_send_task_events=False,
+        task_send_sent_event=False,
         beat_schedule={
             "sweep": {"task": "ladder.sweep", "schedule": config.sweeper.interval_s, "options": {"queue": ROUTE_QUEUE}},
             "health": {"task": "ladder.health_check", "schedule": config.health.probe_interval_s,

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ladder.cli import evaluate, observe, operate, pipeline, platform, report, stack
+from ladder.cli import bench, evaluate, observe, operate, pipeline, platform, report, stack
 from ladder.errors import LadderError
 
 
@@ -51,7 +51,7 @@ def cli() -> None:
     """Ladder: cascade bulk LLM jobs through four tiers, and prove the saving."""
 
 
-for module in (pipeline, operate, observe, platform, stack, report, evaluate):
+for module in (pipeline, operate, observe, platform, stack, report, evaluate, bench):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -163,7 +163,6 @@ def worker(tiers: tuple[int, ...], route: bool, audit: bool, concurrency: int | 
     """A Celery worker on a tier's queue (or on the route queue)."""
     from ladder.config import get_config
     from worker.app import ROUTE_QUEUE, app, tier_queue
-
     from worker.audit import AUDIT_QUEUE, audit_policy
 
     if not tiers and not route and not audit:
@@ -178,6 +177,11 @@ def worker(tiers: tuple[int, ...], route: bool, audit: bool, concurrency: int | 
     if concurrency is None:
         concurrency = max([config.tier(t).concurrency for t in tiers] or [2])
     name = hostname or f"{'-'.join(queues)}@%h"
+    from worker import keepalive
+
+    if not keepalive.is_child():
+        # This process only keeps the real worker alive (see worker/keepalive.py).
+        sys.exit(keepalive.supervise([sys.executable, "-m", "ladder.cli.main", *sys.argv[1:]]))
     sync_config_to_ledger()
     argv = ["worker", "-Q", ",".join(queues), "-c", str(concurrency), "-P", pool, "-n", name,
             "--loglevel", loglevel, "--without-mingle", "--without-gossip"]

@@ -54,3 +54,12 @@ def wait_final(engine, batch: int, timeout: float) -> dict:
 def report_line(name: str, f: dict) -> None:
     print(f"\n[{name}] submitted={f['submitted']} final={f['final']} lost={f['lost']} "
           f"duplicated_charges={f['duplicated']} job_total={f['job_total']} attempt_total={f['attempt_total']}")
+
+
+def unfinished_breakdown(engine, batch: int) -> dict:
+    """Where the unfinished jobs of a batch stand, to explain a failure."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "select status, current_tier, count(*), min(updated_at), max(updated_at) from jobs "
+            "where batch_id = :b and status not in ('done', 'failed') group by 1, 2"), {"b": batch}).all()
+    return {f"{r[0]}@tier{r[1]}": (r[2], str(r[3]), str(r[4])) for r in rows}

@@ -3,7 +3,7 @@
 import time
 
 from ladder.stack.redis import RedisServer
-from tests.faults.kit import figures, instant_tiers, report_line, wait_final, write_batch
+from tests.faults.kit import figures, instant_tiers, report_line, unfinished_breakdown, wait_final, write_batch
 
 
 def test_jobs_lost_with_the_broker_are_recovered_by_the_sweeper(cluster, ledger, tmp_path):
@@ -22,7 +22,9 @@ def test_jobs_lost_with_the_broker_are_recovered_by_the_sweeper(cluster, ledger,
         # Then the workers reconnect and the sweeper re-sends what Postgres says is unfinished
         result = wait_final(ledger, batch, timeout=240)
         report_line("redis restart", result)
-        assert result["final"] == 200 and result["lost"] == 0
+        assert result["final"] == 200 and result["lost"] == 0, (
+            unfinished_breakdown(ledger, batch),
+            {child.name: c.supervisor.log_tail(child, 8) for child in c.supervisor.children})
         assert result["duplicated"] == 0
         assert result["job_total"] == result["attempt_total"]
     finally:

@@ -89,6 +89,21 @@ def record_failure(tier: int, health: Health) -> Circuit:
     return read(tier, health)
 
 
+_usable_cache: dict[tuple[int, ...], tuple[float, frozenset[int]]] = {}
+USABLE_CACHE_S = 1.0
+
+
 def usable_tiers(tiers: Iterable[int], health: Health) -> set[int]:
-    """Tiers a job may be sent to: all but those whose circuit is open (half-open may take a probe)."""
-    return {t for t, c in read_all(tiers, health).items() if c.state is not CircuitState.OPEN}
+    """Tiers a job may be sent to: all but those whose circuit is open (half-open may take a probe).
+
+    Read at most once a second per process: a routing choice a second stale is
+    harmless, because the tier task checks its own circuit live (``allow``) before calling.
+    """
+    key = tuple(tiers)
+    now = time.monotonic()
+    hit = _usable_cache.get(key)
+    if hit is not None and now - hit[0] < USABLE_CACHE_S:
+        return set(hit[1])
+    usable = frozenset(t for t, c in read_all(key, health).items() if c.state is not CircuitState.OPEN)
+    _usable_cache[key] = (now, usable)
+    return set(usable)
