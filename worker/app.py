@@ -35,6 +35,9 @@ def _configure(sender: Celery, **_: object) -> None:
     from ladder.config import get_config
     from ladder.settings import get_settings
 
+    from worker import kombu_guard
+
+    kombu_guard.apply()
     settings = get_settings()
     config = get_config()
     broker_url, _ = settings.require_urls()
@@ -59,9 +62,10 @@ def _configure(sender: Celery, **_: object) -> None:
         broker_transport_options={"visibility_timeout": int(max(60, longest_call * 2))},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        # Flower switches worker events on while it runs (enable_events); always-on events
-        # cost three PUBLISHes per task, and task-sent events would flood Flower with every job.
-        worker_send_task_events=False,
+        # Worker events always on: Flower turns them on only every few seconds, and a
+        # short batch would finish unseen. Task-sent events stay off: they would flood
+        # Flower with every job of a batch and halve the producer's enqueue rate.
+        worker_send_task_events=True,
         task_send_sent_event=False,
         beat_schedule={
             "sweep": {"task": "ladder.sweep", "schedule": config.sweeper.interval_s, "options": {"queue": ROUTE_QUEUE}},

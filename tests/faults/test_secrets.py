@@ -24,6 +24,21 @@ def everything_in_the_ledger(engine) -> str:
                          for name in tables)
 
 
+def wait_for_flower_events(flower: str, timeout: float = 60) -> None:
+    """Flower turns the workers' task events on when it sees them; only then does it record tasks."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{flower}/api/workers?refresh=1", timeout=5) as response:
+                if len(json.loads(response.read())) >= 3:
+                    time.sleep(1)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("Flower did not list the workers")
+
+
 def test_a_planted_key_is_used_but_never_written_anywhere(cluster, ledger, tmp_path):
     with FlakyServer(fail_503=2, fail_429=0) as provider:
         # Given a tier whose API key comes from the environment, and Flower watching
@@ -35,6 +50,7 @@ def test_a_planted_key_is_used_but_never_written_anywhere(cluster, ledger, tmp_p
         c.start_workers([1, 2])
         flower_port = free_port()
         c.supervisor.spawn("flower", LADDER + ["flower", "--port", str(flower_port)], c.env)
+        wait_for_flower_events(f"http://127.0.0.1:{flower_port}")
         # When a batch runs (with a few failing calls, so errors are logged and recorded too) and is exported
         batch = int(c.ladder("submit", str(write_batch(tmp_path / "jobs.jsonl", 10))).stdout.split()[-1])
         assert wait_final(ledger, batch, timeout=90)["lost"] == 0
