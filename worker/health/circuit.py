@@ -65,6 +65,8 @@ def _parse(tier: int, hash_: dict, health: Health, now: float | None) -> Circuit
 def allow(tier: int, health: Health) -> bool:
     """May this caller call the tier now? In half-open, only the one that wins the probe."""
     circuit = read(tier, health)
+    if circuit.failures or circuit.state is not CircuitState.CLOSED:
+        _seen_failing.add(tier)
     if circuit.state is CircuitState.CLOSED:
         return True
     if circuit.state is CircuitState.OPEN:
@@ -72,7 +74,21 @@ def allow(tier: int, health: Health) -> bool:
     return bool(get_redis().set(f"{_key(tier)}:probe", "1", nx=True, ex=max(1, int(health.cooldown_s))))
 
 
+# Tiers this process saw with failures (in ``allow``) or failed on itself: only
+# those need a reset after a success. A healthy tier's success writes nothing,
+# which saves a Redis round trip on every call of the hot path.
+_seen_failing: set[int] = set()
+
+
+def note_success(tier: int) -> None:
+    """After a successful call: close the circuit if this process saw it failing."""
+    if tier in _seen_failing:
+        record_success(tier)
+        _seen_failing.discard(tier)
+
+
 def record_success(tier: int) -> None:
+    """Close the circuit and clear its failure count, unconditionally."""
     pipe = get_redis().pipeline()
     pipe.delete(_key(tier))
     pipe.delete(f"{_key(tier)}:probe")
@@ -80,6 +96,7 @@ def record_success(tier: int) -> None:
 
 
 def record_failure(tier: int, health: Health) -> Circuit:
+    _seen_failing.add(tier)
     client = get_redis()
     failures = client.hincrby(_key(tier), "failures", 1)
     if failures >= health.failure_threshold:

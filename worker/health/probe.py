@@ -44,6 +44,6 @@ def probe(tier: int) -> str:
         circuit.record_failure(tier, config.health)
         log.warning("tier %s probe failed: %s", tier, type(exc).__name__)
         return "failed"
-    circuit.record_success(tier)
+    circuit.note_success(tier)
     log.info("tier %s probe succeeded: circuit closed", tier)
     return "closed"

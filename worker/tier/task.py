@@ -105,7 +105,7 @@ def run_tier(self, job_id: int, tier: int) -> str:
         failed = AttemptRecord(**base, latency_ms=(time.perf_counter() - started) * 1000,
                                error=f"{type(exc).__name__}: {exc}"[:500])
         return _finish(job, failed, config, budgeted)
-    circuit.record_success(tier)
+    circuit.note_success(tier)
 
     score = confidence(request, generation, spec)
     attempt = AttemptRecord(
